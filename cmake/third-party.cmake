@@ -1,0 +1,40 @@
+# cmake/third-party.cmake: small third-party libraries built from their Debian sources, and header-only ones.
+#   kalium::pugixml   XML parser (pugixml 1.13, bookworm source; same source for native and wasm)
+#   kalium::json      nlohmann-json 3.11 (Debian's header-only package)
+#   kalium::imgui     Dear ImGui 1.90.1 (trixie source) with the GLFW + OpenGL3 backends; wasm only
+#   kalium::catch2    Catch2 2.13 (Debian's single header)
+
+add_library(kalium_pugixml STATIC "${KALIUM_THIRD_PARTY_DIR}/pugixml/src/pugixml.cpp")
+target_include_directories(kalium_pugixml SYSTEM PUBLIC "${KALIUM_THIRD_PARTY_DIR}/pugixml/src")
+target_compile_options(kalium_pugixml PRIVATE -w)
+add_library(kalium::pugixml ALIAS kalium_pugixml)
+
+# Debian installs header-only libraries in /usr/include, which an Emscripten build must never put on its
+# include path (it would pull in host glibc headers). A folder of links to just those headers serves both.
+set(kalium_header_links "${CMAKE_BINARY_DIR}/third_party/include")
+file(MAKE_DIRECTORY "${kalium_header_links}")
+foreach(dir nlohmann catch2)
+  if(NOT EXISTS "/usr/include/${dir}")
+    message(FATAL_ERROR "/usr/include/${dir} is missing: run ./scripts/setup")
+  endif()
+  file(CREATE_LINK "/usr/include/${dir}" "${kalium_header_links}/${dir}" SYMBOLIC)
+endforeach()
+add_library(kalium_json INTERFACE)
+target_include_directories(kalium_json SYSTEM INTERFACE "${kalium_header_links}")
+add_library(kalium::json ALIAS kalium_json)
+add_library(kalium_catch2 INTERFACE)
+target_include_directories(kalium_catch2 SYSTEM INTERFACE "${kalium_header_links}")
+add_library(kalium::catch2 ALIAS kalium_catch2)
+
+if(EMSCRIPTEN)
+  set(imgui_dir "${KALIUM_THIRD_PARTY_DIR}/imgui")
+  add_library(kalium_imgui STATIC
+    "${imgui_dir}/imgui.cpp" "${imgui_dir}/imgui_draw.cpp" "${imgui_dir}/imgui_tables.cpp"
+    "${imgui_dir}/imgui_widgets.cpp"
+    "${imgui_dir}/backends/imgui_impl_glfw.cpp" "${imgui_dir}/backends/imgui_impl_opengl3.cpp")
+  target_include_directories(kalium_imgui SYSTEM PUBLIC "${imgui_dir}" "${imgui_dir}/backends")
+  target_compile_definitions(kalium_imgui PUBLIC IMGUI_IMPL_OPENGL_ES3 IMGUI_DISABLE_OBSOLETE_FUNCTIONS)
+  target_compile_options(kalium_imgui PRIVATE -w)
+  target_compile_options(kalium_imgui PUBLIC -sUSE_GLFW=3)
+  add_library(kalium::imgui ALIAS kalium_imgui)
+endif()
