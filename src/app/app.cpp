@@ -83,11 +83,12 @@ void draw_header(app_state &app) {
 
 void draw_drop_zone(app_state &app) {
     const float height = std::max(ImGui::GetContentRegionAvail().y * 0.45f, 160.0f * app.device_pixel_ratio);
+    // The paper goes into the parent window's draw list, under the child, so the child's padding does not
+    // clip it: it fills the zone up to its border.
+    const ImVec2 min = ImGui::GetCursorScreenPos();
+    const ImVec2 max = ImVec2(min.x + ImGui::GetContentRegionAvail().x, min.y + height);
+    paper_grid_draw(app.grid, ImGui::GetWindowDrawList(), min, max, app.px_per_mm);
     ImGui::BeginChild("drop-zone", ImVec2(0.0f, height), ImGuiChildFlags_Border, ImGuiWindowFlags_NoScrollbar);
-    ImDrawList *draw_list = ImGui::GetWindowDrawList();
-    const ImVec2 min = ImGui::GetWindowPos();
-    const ImVec2 max = ImVec2(min.x + ImGui::GetWindowWidth(), min.y + ImGui::GetWindowHeight());
-    paper_grid_draw(app.grid, draw_list, min, max, app.px_per_mm);
 
     const char *prompt = "Drop ECG files here";
     const char *button = "Open ECG files";
@@ -99,7 +100,10 @@ void draw_drop_zone(app_state &app) {
     ImGui::SetCursorPos(ImVec2((avail.x - prompt_size.x) * 0.5f, (avail.y - block_height) * 0.5f));
     ImGui::TextUnformatted(prompt);
     ImGui::SetCursorPosX((avail.x - button_size.x) * 0.5f);
-    if (ImGui::Button(button, button_size) && app.hooks.open_file_picker) app.hooks.open_file_picker(app.hooks.user);
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 1.0f, 1.0f, 1.0f));
+    const bool clicked = ImGui::Button(button, button_size);
+    ImGui::PopStyleColor();
+    if (clicked && app.hooks.open_file_picker) app.hooks.open_file_picker(app.hooks.user);
     ImGui::EndChild();
 }
 

@@ -77,7 +77,7 @@ async function pixelStats(page, png) {
       // The paper grid's line colours (paper-grid.frag): major (229,115,115), minor (248,199,199).
       if (Math.abs(r - 229) < 12 && Math.abs(gr - 115) < 20 && Math.abs(b - 115) < 20) gridMajor++;
       if (Math.abs(r - 248) < 6 && Math.abs(gr - 199) < 10 && Math.abs(b - 199) < 10) gridMinor++;
-      if (r + gr + b < 150) dark++;  // text
+      if (r + gr + b < 300) dark++;  // text (anti-aliased glyphs included)
     }
     return { width: img.width, height: img.height, colours: colours.size, gridMajor, gridMinor, dark };
   }, 'data:image/png;base64,' + png.toString('base64'));
@@ -144,7 +144,7 @@ test('a file given to the file input reaches the app as bytes and is listed', as
   const bytes = Buffer.from('kalium e2e test file\n'.repeat(100));
   await page.setInputFiles('#kalium-file-input', { name: 'picked-ecg.xml', mimeType: 'text/xml', buffer: bytes });
   const item = page.locator('#kalium-files li[data-file="picked-ecg.xml"]');
-  await item.waitFor({ timeout: 10000 });
+  await item.waitFor({ state: 'attached', timeout: 10000 });
   const size = await item.getAttribute('data-size-bytes');
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
   const after = await page.screenshot({ path: path.join(outDir, 'app-file-opened.png') });
@@ -164,7 +164,7 @@ test('a file dropped on the canvas reaches the app and the page stays', async ({
   await page.dispatchEvent('#canvas', 'dragover', { dataTransfer });
   await page.dispatchEvent('#canvas', 'drop', { dataTransfer });
   const item = page.locator('#kalium-files li[data-file="dropped.hea"]');
-  await item.waitFor({ timeout: 10000 });
+  await item.waitFor({ state: 'attached', timeout: 10000 });
   const size = await item.getAttribute('data-size-bytes');
   const url = page.url();
   await context.close();
@@ -176,7 +176,7 @@ test('a file dropped on the canvas reaches the app and the page stays', async ({
 test('every request stays on the page\'s own origin', async ({ browser, baseUrl }) => {
   const { context, page, requests } = await openApp(browser, baseUrl);
   await page.setInputFiles('#kalium-file-input', { name: 'private.xml', mimeType: 'text/xml', buffer: Buffer.from('<x/>') });
-  await page.locator('#kalium-files li[data-file="private.xml"]').waitFor({ timeout: 10000 });
+  await page.locator('#kalium-files li[data-file="private.xml"]').waitFor({ state: 'attached', timeout: 10000 });
   await context.close();
   const origin = new URL(baseUrl).origin;
   const foreign = requests.filter((u) => !u.startsWith(origin + '/') && !u.startsWith('data:') && !u.startsWith('blob:'));
@@ -188,9 +188,8 @@ test('every request stays on the page\'s own origin', async ({ browser, baseUrl 
 async function main() {
   const chromiumPath = process.env.KALIUM_CHROMIUM || '/usr/bin/chromium';
   const { server, url: baseUrl } = await startServer({ root: siteDir, port: 0 });
-  const userDataDir = fs.mkdtempSync(path.join(outDir, 'chromium-profile-'));
-  // A persistent profile directory is not needed; launch() with a fresh temp dir keeps runs independent.
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: [...CHROMIUM_ARGS, `--user-data-dir=${userDataDir}`] });
+  // launch() gives every run a fresh, empty temporary profile.
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
   let passed = 0, failed = 0;
   for (const t of tests) {
     const started = Date.now();
@@ -205,7 +204,6 @@ async function main() {
   }
   await browser.close();
   server.close();
-  fs.rmSync(userDataDir, { recursive: true, force: true });
   console.log(`e2e: ${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }
