@@ -18,13 +18,18 @@
 //   [SECTION] Version
 //   [SECTION] Status and result
 //   [SECTION] Log sink
+//   [SECTION] ECG record
+//   [SECTION] Reading ECG files
 #pragma once
 
 #include <cstdarg>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 namespace kalium {
 
@@ -124,5 +129,111 @@ void log_message(log_level level, const char *format, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+// [SECTION] ECG record ------------------------------------------------------------------------------------
+// A format-independent resting ECG: leads as physical values in microvolts on one time base.
+
+enum class lead_id { I = 0, II, III, aVR, aVL, aVF, V1, V2, V3, V4, V5, V6, other };
+constexpr int k_standard_lead_count = 12;
+
+// "I", "II", ..., "V6"; "other" for lead_id::other.
+const char *lead_id_name(lead_id id);
+// Recognises the many spellings files use for the 12 standard leads ("I", "Lead I", "leadI", "DI", "AVR",
+// "aVR", "V1", "Lead_V1", "MDC_ECG_LEAD_AVR", ...), case-insensitively. Anything else is lead_id::other.
+lead_id lead_id_from_label(std::string_view label);
+
+struct ecg_lead {
+    std::string name;                // standard name ("I", "aVR", "V1") or the file's own label for other channels
+    lead_id id = lead_id::other;
+    std::vector<float> samples_uv;   // physical values in microvolts; NaN marks a sample the file says is missing
+    double gain_adu_per_mv = 0.0;    // the file's gain, ADC units per millivolt; 0 when it stores physical values
+    double baseline_adu = 0.0;       // the file's ADC value for 0 mV
+    std::string units;               // the file's amplitude units as written ("mV", "uV", "0.01 mV", "digits")
+    bool derived = false;            // computed by kalium from other leads (Einthoven/Goldberger), not in the file
+};
+
+// Interval and axis measurements, the cart's own when read from a file. Absent values are std::nullopt.
+struct ecg_measurements {
+    std::optional<double> hr_bpm, pr_ms, qrs_ms, qt_ms, qtc_ms, p_axis_deg, qrs_axis_deg, t_axis_deg;
+    bool empty() const {
+        return !hr_bpm && !pr_ms && !qrs_ms && !qt_ms && !qtc_ms && !p_axis_deg && !qrs_axis_deg && !t_axis_deg;
+    }
+};
+
+struct ecg_patient {
+    std::string id;
+    std::optional<double> age_years;
+    std::string sex;  // "male", "female", or "" when not stated
+};
+
+// Representative (median / average) beats when the file has them, on their own time base.
+struct ecg_median_beats {
+    double fs_hz = 0.0;
+    std::vector<ecg_lead> leads;
+};
+
+struct ecg_record {
+    std::string source_name;     // the file it came from (for WFDB, the .hea)
+    std::string format;          // "wfdb", "philips-xml", "ge-muse-xml", "hl7-aecg", "scp-ecg", "dicom", "edf", "csv"
+    std::string format_detail;   // version or variant, e.g. "1.04", "EDF+C", "212", "12-lead ECG waveform storage"
+    double fs_hz = 0.0;          // sampling rate of every lead in `leads`
+    std::vector<ecg_lead> leads; // all of the same length; standard leads first in standard order, then others
+    std::string start_time;      // ISO 8601 as far as the file states it ("2019-03-01T10:22:05"); "" if unknown
+    ecg_patient patient;
+    std::string device;          // cart / software that made the file, as stated
+    ecg_measurements cart;       // the cart's own measurements, when the file carries them
+    std::vector<std::string> statements;  // the cart's interpretation statements, in file order
+    std::vector<std::string> warnings;    // what the reader noticed and the user should know
+    std::optional<ecg_median_beats> median;
+
+    size_t sample_count() const { return leads.empty() ? 0 : leads.front().samples_uv.size(); }
+    double duration_s() const { return fs_hz > 0.0 ? static_cast<double>(sample_count()) / fs_hz : 0.0; }
+    const ecg_lead *find(lead_id id) const;
+    ecg_lead *find(lead_id id);
+};
+
+// Derives the limb leads the record lacks from those it has (any two of I, II, III give the third; I and II
+// give aVR, aVL, aVF by Goldberger's relations), marking them derived. Leaves present leads untouched.
+void ecg_derive_missing_limb_leads(ecg_record &record);
+// Puts the 12 standard leads first, in standard order, then the other channels in file order.
+void ecg_sort_leads(ecg_record &record);
+
+// [SECTION] Reading ECG files ----------------------------------------------------------------------------
+// Readers take bytes, never paths: the browser, the CLI and the tests share one code path.
+
+struct named_bytes {
+    std::string name;            // file name as the user gave it (used to pair WFDB files, and in messages)
+    const uint8_t *data = nullptr;
+    size_t size = 0;
+};
+
+struct read_options {
+    // CSV files that do not say their sampling rate or amplitude unit: state them here (0 = recognise).
+    double csv_fs_hz = 0.0;
+    double csv_uv_per_unit = 0.0;
+};
+
+// Limits every reader enforces (a file beyond them is refused with status_code::too_large).
+constexpr size_t k_max_file_bytes = size_t(512) << 20;       // 512 MiB
+constexpr size_t k_max_leads = 64;
+constexpr size_t k_max_total_samples = size_t(64) << 20;     // over all leads: 256 MiB of float samples
+
+// The format a buffer holds, found by its content (never by its extension); "" if none is recognised.
+// One of the `format` names of ecg_record.
+std::string ecg_sniff_format(const uint8_t *data, size_t size);
+
+// Reads one ECG file. `companions` are the other files given with it (WFDB signal files for a .hea).
+result<ecg_record> ecg_read(const named_bytes &file, const std::vector<named_bytes> &companions = {},
+                            const read_options &options = {});
+
+// What became of one input of ecg_read_all.
+struct ecg_read_outcome {
+    std::string name;                    // the input's name
+    std::optional<ecg_record> record;    // set when a record was read from it
+    status error;                        // why not, when no record was read
+};
+// Reads every record in a set of files: each file is read on its own, except WFDB signal files, which are
+// consumed by their header (a signal file given without its header is an error naming the missing .hea).
+std::vector<ecg_read_outcome> ecg_read_all(const std::vector<named_bytes> &files, const read_options &options = {});
 
 }  // namespace kalium
