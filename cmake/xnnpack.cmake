@@ -18,6 +18,31 @@ set(PTHREADPOOL_LIBRARY_TYPE static CACHE STRING "" FORCE)
 set(FXDIV_BUILD_TESTS OFF CACHE BOOL "" FORCE)
 set(FXDIV_BUILD_BENCHMARKS OFF CACHE BOOL "" FORCE)
 
+set(KALIUM_XNNPACK_PREBUILT "" CACHE PATH
+  "a native build tree (build/native) whose XNNPACK libraries to link instead of building them again")
+
+if(NOT EMSCRIPTEN AND KALIUM_XNNPACK_PREBUILT)
+  # The sanitizer preset instruments only kalium's own code, so XNNPACK there would be byte-for-byte the
+  # native preset's: link that one instead of compiling ~900 files again.
+  set(prebuilt_libs
+    "${KALIUM_XNNPACK_PREBUILT}/third_party/xnnpack/libXNNPACK.a"
+    "${KALIUM_XNNPACK_PREBUILT}/third_party/xnnpack/libmicrokernels-prod.a"
+    "${KALIUM_XNNPACK_PREBUILT}/pthreadpool/libpthreadpool.a")
+  foreach(lib ${prebuilt_libs})
+    if(NOT EXISTS "${lib}")
+      message(FATAL_ERROR "${lib} is missing: build the native preset first (cmake --build --preset native)")
+    endif()
+  endforeach()
+  find_library(KALIUM_CPUINFO_LIBRARY cpuinfo REQUIRED)
+  find_package(Threads REQUIRED)
+  add_library(kalium_xnnpack INTERFACE)
+  target_link_libraries(kalium_xnnpack INTERFACE ${prebuilt_libs} m "${KALIUM_CPUINFO_LIBRARY}" Threads::Threads)
+  target_include_directories(kalium_xnnpack SYSTEM INTERFACE
+    "${XNNPACK_SOURCE_DIR}/include" "${PTHREADPOOL_SOURCE_DIR}/include")
+  add_library(kalium::xnnpack ALIAS kalium_xnnpack)
+  return()
+endif()
+
 if(NOT EMSCRIPTEN)
   # cpuinfo: Debian's binary, declared before XNNPACK so its CMake skips its own cpuinfo download/build.
   find_library(KALIUM_CPUINFO_LIBRARY cpuinfo REQUIRED)

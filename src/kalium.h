@@ -20,6 +20,7 @@
 //   [SECTION] Log sink
 //   [SECTION] ECG record
 //   [SECTION] Reading ECG files
+//   [SECTION] Writing ECG files
 #pragma once
 
 #include <cstdarg>
@@ -235,5 +236,20 @@ struct ecg_read_outcome {
 // Reads every record in a set of files: each file is read on its own, except WFDB signal files, which are
 // consumed by their header (a signal file given without its header is an error naming the missing .hea).
 std::vector<ecg_read_outcome> ecg_read_all(const std::vector<named_bytes> &files, const read_options &options = {});
+
+// [SECTION] Writing ECG files ----------------------------------------------------------------------------
+
+struct written_file {
+    std::string name;
+    std::vector<uint8_t> bytes;
+};
+
+// WFDB: `<record_name>.hea` + `<record_name>.dat` (format 16, all leads interleaved, with checksums). Each lead
+// keeps its original gain when its range fits 16 bits at that gain (so files read from ADC data round-trip
+// exactly); otherwise the gain is the largest of 1000, 200, 100, 10 ADU/mV that fits. NaN samples become
+// WFDB's invalid-sample value. `record_name` must be a plain WFDB record name (letters, digits, '_').
+result<std::vector<written_file>> ecg_write_wfdb(const ecg_record &record, const std::string &record_name);
+// CSV: a `time_s` column and one column per lead named "<lead> (uV)", values in microvolts.
+result<written_file> ecg_write_csv(const ecg_record &record, const std::string &file_name);
 
 }  // namespace kalium

@@ -2,6 +2,7 @@
 // (inspect, predict, measure, ...) adds one entry and its own file in this folder.
 //
 // Exit status: 0 success, 1 a command failed on some input, 2 usage error.
+#include "cli-commands.h"
 #include "kalium.h"
 
 #include <cstdio>
@@ -19,6 +20,8 @@ struct cli_command {
 int cmd_version(int argc, char **argv);
 
 const cli_command k_commands[] = {
+    {"inspect", "read ECG files and print what they hold (JSON)", cli_inspect},
+    {"convert", "write ECG files as WFDB (format 16) or CSV", cli_convert},
     {"version", "print the version and what this build is", cmd_version},
 };
 
@@ -49,6 +52,10 @@ int cmd_version(int argc, char **argv) {
 }
 
 }  // namespace
+
+std::string cli_json_text(const nlohmann::ordered_json &j, int indent) {
+    return j.dump(indent, ' ', /*ensure_ascii=*/false, nlohmann::ordered_json::error_handler_t::replace);
+}
 
 int main(int argc, char **argv) {
     if (argc < 2) {

@@ -177,8 +177,8 @@ std::vector<ecg_read_outcome> ecg_read_all(const std::vector<named_bytes> &files
     };
     for (size_t i = 0; i < files.size(); i++) {
         if (formats[i] != "wfdb") continue;
-        // A header consumes the signal files it names, and .dat/.mat files of its own record name, whether
-        // or not the record then reads.
+        // A header consumes the signal files it names and the files of its own record name, whether or not
+        // the record then reads.
         std::string stem = base_name(files[i].name);
         if (size_t dot = stem.find_last_of('.'); dot != std::string::npos) stem.erase(dot);
         std::vector<std::string> tokens;
@@ -195,11 +195,12 @@ std::vector<ecg_read_outcome> ecg_read_all(const std::vector<named_bytes> &files
         for (size_t j = 0; j < files.size(); j++) {
             if (j == i || formats[j] == "wfdb") continue;
             const std::string other = base_name(files[j].name);
+            // Files of the same record name (signal files, and annotation files such as 100.atr or LUDB's 1.ii,
+            // which kalium does not read) belong to the record and are not reported on their own.
             const std::string ext = ecg::file_extension(other);
             const bool named = std::find(tokens.begin(), tokens.end(), other) != tokens.end();
-            const bool own_signal = (ext == "dat" || ext == "mat") && other.size() > ext.size() + 1 &&
-                                    other.substr(0, other.size() - ext.size() - 1) == stem;
-            if (named || own_signal) consumed[j] = true;
+            const bool same_record = !ext.empty() && other.substr(0, other.size() - ext.size() - 1) == stem;
+            if (named || (same_record && formats[j].empty())) consumed[j] = true;
         }
     }
     for (size_t i = 0; i < files.size(); i++) {

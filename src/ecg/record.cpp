@@ -46,8 +46,7 @@ lead_id lead_id_from_label(std::string_view label) {
         {"I", lead_id::I},     {"II", lead_id::II},   {"III", lead_id::III}, {"DI", lead_id::I},
         {"DII", lead_id::II},  {"DIII", lead_id::III}, {"AVR", lead_id::aVR}, {"AVL", lead_id::aVL},
         {"AVF", lead_id::aVF}, {"V1", lead_id::V1},   {"V2", lead_id::V2},   {"V3", lead_id::V3},
-        {"V4", lead_id::V4},   {"V5", lead_id::V5},   {"V6", lead_id::V6},   {"1", lead_id::I},
-        {"2", lead_id::II},    {"3", lead_id::III},   {"C1", lead_id::V1},   {"C2", lead_id::V2},
+        {"V4", lead_id::V4},   {"V5", lead_id::V5},   {"V6", lead_id::V6},   {"C1", lead_id::V1},   {"C2", lead_id::V2},
         {"C3", lead_id::V3},   {"C4", lead_id::V4},   {"C5", lead_id::V5},   {"C6", lead_id::V6},
     };
     for (const auto &e : k_spellings)

@@ -1,0 +1,170 @@
+// cli/cli-files.cpp: see cli-files.h.
+#include "cli-files.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sys/stat.h>
+
+namespace {
+
+bool read_file(const std::string &path, std::vector<uint8_t> &bytes, std::string &error) {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) {
+        error = path + ": " + std::strerror(errno);
+        return false;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        error = path + ": not a regular file";
+        return false;
+    }
+    if (static_cast<uint64_t>(st.st_size) > kalium::k_max_file_bytes) {
+        error = path + ": " + std::to_string(st.st_size) + " bytes exceeds kalium's limit of " +
+                std::to_string(kalium::k_max_file_bytes >> 20) + " MiB per file";
+        return false;
+    }
+    FILE *f = std::fopen(path.c_str(), "rb");
+    if (!f) {
+        error = path + ": " + std::strerror(errno);
+        return false;
+    }
+    bytes.resize(static_cast<size_t>(st.st_size));
+    size_t got = bytes.empty() ? 0 : std::fread(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+    if (got != bytes.size()) {
+        error = path + ": read " + std::to_string(got) + " of " + std::to_string(bytes.size()) + " bytes";
+        return false;
+    }
+    return true;
+}
+
+std::string dir_of(const std::string &path) {
+    size_t slash = path.find_last_of('/');
+    return slash == std::string::npos ? std::string() : path.substr(0, slash + 1);
+}
+
+std::string base_of(const std::string &path) {
+    size_t slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+std::vector<cli_input> cli_load_inputs(const std::vector<std::string> &paths) {
+    std::vector<cli_input> inputs;
+    for (const std::string &path : paths) {
+        cli_input in;
+        in.path = path;
+        if (!read_file(path, in.bytes, in.error)) {
+            inputs.push_back(std::move(in));
+            continue;
+        }
+        if (kalium::ecg_sniff_format(in.bytes.data(), in.bytes.size()) == "wfdb") {
+            // Signal files are the header's tokens that name files in the header's folder.
+            std::string text(in.bytes.begin(), in.bytes.end());
+            std::vector<std::string> seen;
+            size_t i = 0;
+            while (i < text.size()) {
+                while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) i++;
+                size_t start = i;
+                while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) i++;
+                std::string token = text.substr(start, i - start);
+                if (token.empty() || token.find('/') != std::string::npos || token == base_of(path)) continue;
+                bool duplicate = false;
+                for (const std::string &s : seen) duplicate = duplicate || s == token;
+                if (duplicate || token.find('.') == std::string::npos) continue;
+                seen.push_back(token);
+                cli_input companion;
+                companion.path = dir_of(path) + token;
+                std::string ignored;
+                struct stat st;
+                if (stat(companion.path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && read_file(companion.path, companion.bytes, ignored))
+                    in.companions.push_back(std::move(companion));
+            }
+        }
+        inputs.push_back(std::move(in));
+    }
+    return inputs;
+}
+
+kalium::result<kalium::ecg_record> cli_read_record(const cli_input &input, const kalium::read_options &options) {
+    if (!input.error.empty()) return kalium::status(kalium::status_code::io_error, input.error);
+    std::vector<kalium::named_bytes> companions;
+    for (const cli_input &c : input.companions) companions.push_back({base_of(c.path), c.bytes.data(), c.bytes.size()});
+    return kalium::ecg_read({base_of(input.path), input.bytes.data(), input.bytes.size()}, companions, options);
+}
+
+nlohmann::ordered_json cli_measurements_json(const kalium::ecg_measurements &m) {
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
+    auto put = [&](const char *key, const std::optional<double> &v) {
+        if (v && std::isfinite(*v)) j[key] = *v;
+    };
+    put("hr_bpm", m.hr_bpm);
+    put("pr_ms", m.pr_ms);
+    put("qrs_ms", m.qrs_ms);
+    put("qt_ms", m.qt_ms);
+    put("qtc_ms", m.qtc_ms);
+    put("p_axis_deg", m.p_axis_deg);
+    put("qrs_axis_deg", m.qrs_axis_deg);
+    put("t_axis_deg", m.t_axis_deg);
+    return j;
+}
+
+nlohmann::ordered_json cli_record_json(const std::string &file, const kalium::ecg_record &record) {
+    nlohmann::ordered_json j;
+    j["file"] = file;
+    j["format"] = record.format;
+    j["format_detail"] = record.format_detail;
+    nlohmann::ordered_json leads = nlohmann::ordered_json::array(), derived = nlohmann::ordered_json::array();
+    nlohmann::ordered_json ranges = nlohmann::ordered_json::object();
+    for (const kalium::ecg_lead &lead : record.leads) {
+        leads.push_back(lead.name);
+        if (lead.derived) derived.push_back(lead.name);
+        float lo = INFINITY, hi = -INFINITY;
+        for (float v : lead.samples_uv)
+            if (std::isfinite(v)) {
+                lo = std::min(lo, v);
+                hi = std::max(hi, v);
+            }
+        ranges[lead.name] = std::isfinite(lo) ? nlohmann::ordered_json::array({lo / 1000.0, hi / 1000.0})
+                                              : nlohmann::ordered_json::array({nullptr, nullptr});
+    }
+    j["leads"] = leads;
+    j["derived_leads"] = derived;
+    j["fs_hz"] = record.fs_hz;
+    j["n_samples"] = record.sample_count();
+    j["duration_s"] = record.duration_s();
+    j["lead_range_mv"] = ranges;
+    j["start_time"] = record.start_time;
+    j["patient"] = {{"id", record.patient.id},
+                    {"age_years", record.patient.age_years ? nlohmann::ordered_json(*record.patient.age_years) : nullptr},
+                    {"sex", record.patient.sex}};
+    j["device"] = record.device;
+    j["cart_measurements"] = cli_measurements_json(record.cart);
+    j["statements"] = record.statements;
+    if (record.median)
+        j["median_beats"] = {{"fs_hz", record.median->fs_hz},
+                             {"leads", record.median->leads.size()},
+                             {"n_samples", record.median->leads.empty() ? 0 : record.median->leads[0].samples_uv.size()}};
+    j["warnings"] = record.warnings;
+    return j;
+}
+
+nlohmann::ordered_json cli_error_json(const std::string &file, const kalium::status &error) {
+    nlohmann::ordered_json j;
+    j["file"] = file;
+    j["error"] = error.message();
+    j["error_code"] = kalium::status_code_name(error.code());
+    return j;
+}
+
+bool cli_parse_number(const char *text, double &out) {
+    if (!text || !*text) return false;
+    char *end = nullptr;
+    errno = 0;
+    out = std::strtod(text, &end);
+    return errno == 0 && end && *end == '\0' && std::isfinite(out);
+}

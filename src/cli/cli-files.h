@@ -1,0 +1,31 @@
+// cli/cli-files.h: loading the files named on the command line, and the JSON view of records shared by
+// the subcommands.
+#pragma once
+
+#include "kalium.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+struct cli_input {
+    std::string path;                  // as given on the command line
+    std::vector<uint8_t> bytes;
+    std::vector<cli_input> companions; // for a WFDB header: the signal files it names, from its folder
+    std::string error;                 // why the file could not be loaded ("" when loaded)
+};
+
+// Reads each path; for WFDB headers also the files they name (WFDB records are given by their .hea).
+std::vector<cli_input> cli_load_inputs(const std::vector<std::string> &paths);
+
+// Reads the record(s) of one loaded input.
+kalium::result<kalium::ecg_record> cli_read_record(const cli_input &input, const kalium::read_options &options);
+
+// The `inspect` JSON object of a record (keys documented in cli/inspect.cpp).
+nlohmann::ordered_json cli_record_json(const std::string &file, const kalium::ecg_record &record);
+nlohmann::ordered_json cli_error_json(const std::string &file, const kalium::status &error);
+nlohmann::ordered_json cli_measurements_json(const kalium::ecg_measurements &m);
+
+// Parses "--format json|jsonl" style option values; returns false with a message on bad input.
+bool cli_parse_number(const char *text, double &out);
