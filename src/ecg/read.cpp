@@ -115,6 +115,9 @@ std::string ecg_sniff_format(const uint8_t *data, size_t size) {
     if (ecg::sniff_dicom(data, size)) return "dicom";
     if (ecg::sniff_scp_ecg(data, size)) return "scp-ecg";
     if (ecg::sniff_edf(data, size)) return "edf";
+    // WFDB before XML: header comments may hold "<age>"-style tags that look like an XML root element
+    // (LUDB, macecgdb), and no XML document has a record line "name nsig" before its first '<'.
+    if (ecg::sniff_wfdb_header(data, size)) return "wfdb";
     const std::string root = ecg::xml_root_name(data, size);
     if (!root.empty()) {
         if (ecg::starts_with_nocase(root, "restingecgdata")) return "philips-xml";
@@ -122,7 +125,6 @@ std::string ecg_sniff_format(const uint8_t *data, size_t size) {
         if (root == "AnnotatedECG") return "hl7-aecg";
         return "";  // some other XML document
     }
-    if (ecg::sniff_wfdb_header(data, size)) return "wfdb";
     if (ecg::sniff_csv(data, size)) return "csv";
     return "";
 }
