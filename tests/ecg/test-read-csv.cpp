@@ -291,7 +291,7 @@ TEST_CASE("csv: time columns in seconds, clock time, unstated units, and a row i
         std::string text = "time_s,I (uV),II (uV)\n";
         char line[96];
         for (int k = 0; k < 400; k++) {
-            std::snprintf(line, sizeof line, "%.6f,%d,%d\n", k / 360.0, k % 7, -(k % 5));
+            std::snprintf(line, sizeof line, "%.6f,%d,%d\n", k / 360.0, (k % 7) * 150, -(k % 5) * 200);
             text += line;
         }
         auto r = read_text(text);

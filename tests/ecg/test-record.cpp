@@ -118,3 +118,29 @@ TEST_CASE("ecg_read_all pairs WFDB signal files with their header", "[ecg]") {
     CHECK_FALSE(outcomes[1].record.has_value());
     CHECK(outcomes[1].error.message().find(".hea") != std::string::npos);
 }
+
+TEST_CASE("implausible amplitudes are flagged, plausible ones are not", "[ecg]") {
+    // A 1 Hz "ECG" of +-600 units in I, II, III at 500 Hz.
+    std::string csv = "I,II,III\n";
+    for (int t = 0; t < 2000; t++) {
+        const int v = static_cast<int>(600 * std::sin(t * 2 * 3.14159265 / 500));
+        csv += std::to_string(v) + "," + std::to_string(v) + "," + std::to_string(0) + "\n";
+    }
+    auto bytes = text_bytes(csv);
+    auto has_warning = [](const kalium::ecg_record &r) {
+        for (const std::string &w : r.warnings)
+            if (w.find("implausibly") != std::string::npos) return true;
+        return false;
+    };
+    kalium::read_options uv;  // 600 uV peaks: a normal ECG
+    uv.csv_fs_hz = 500;
+    uv.csv_uv_per_unit = 1;
+    auto normal = kalium::ecg_read(as_named("normal.csv", bytes), {}, uv);
+    REQUIRE(normal.ok());
+    CHECK_FALSE(has_warning(normal.value()));
+    kalium::read_options mv = uv;  // the same numbers read as millivolts: 1.2 V spans
+    mv.csv_uv_per_unit = 1000;
+    auto huge = kalium::ecg_read(as_named("huge.csv", bytes), {}, mv);
+    REQUIRE(huge.ok());
+    CHECK(has_warning(huge.value()));
+}
