@@ -2,7 +2,7 @@
 //   - configures Emscripten's Module (canvas, console output, fatal errors) before kalium.js loads;
 //   - the file-input fallback: reads picked files and hands their bytes to C++ (kalium_web_open_file);
 //   - keeps dropped files inside the page: a drop anywhere is handled, never followed by the browser;
-//   - mirrors what the app opened into the DOM (#kalium-files) for screen readers and tests.
+//   - mirrors what the app read into the DOM (#kalium-files) for screen readers and tests.
 'use strict';
 
 (function () {
@@ -25,12 +25,15 @@
       document.body.dataset.kaliumError = message;
     },
     openFilePicker() { fileInput.click(); },
-    // Called by C++ for every file the app received, however it arrived.
-    fileOpened(name, sizeBytes) {
+    // Called by C++ for every file it read (WFDB signal files are part of their header's entry).
+    fileRead(name, sizeBytes, format, leads, summary, error) {
       const item = document.createElement('li');
-      item.textContent = name + ' (' + sizeBytes + ' bytes)';
+      item.textContent = name + ': ' + (error || summary);
       item.dataset.file = name;
       item.dataset.sizeBytes = String(sizeBytes);
+      item.dataset.format = format;
+      item.dataset.leads = String(leads);
+      item.dataset.error = error;
       fileList.appendChild(item);
     },
     // Copy each file's bytes into wasm memory and hand them to C++. Files are read one at a time so a

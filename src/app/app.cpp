@@ -108,22 +108,32 @@ void draw_drop_zone(app_state &app) {
 }
 
 void draw_file_list(app_state &app) {
-    if (app.files.empty()) {
+    if (app.entries.empty()) {
         ImGui::TextDisabled("No files opened yet.");
         return;
     }
-    ImGui::Text("%zu file%s opened", app.files.size(), app.files.size() == 1 ? "" : "s");
-    if (ImGui::BeginTable("files", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_ScrollY)) {
-        ImGui::TableSetupColumn("File", ImGuiTableColumnFlags_WidthStretch);
+    ImGui::Text("%zu file%s opened", app.entries.size(), app.entries.size() == 1 ? "" : "s");
+    const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_ScrollY;
+    if (ImGui::BeginTable("files", 3, flags)) {
+        ImGui::TableSetupColumn("File", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("0").x * 36);
         ImGui::TableSetupColumn("Size", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("000.0 MiB").x);
+        ImGui::TableSetupColumn("ECG", ImGuiTableColumnFlags_WidthStretch);
         ImGui::TableSetupScrollFreeze(0, 1);
         ImGui::TableHeadersRow();
-        for (const app_file &f : app.files) {
+        for (const app_ecg_entry &e : app.entries) {
             ImGui::TableNextRow();
             ImGui::TableSetColumnIndex(0);
-            ImGui::TextUnformatted(f.name.c_str());
+            ImGui::TextUnformatted(e.name.c_str());
             ImGui::TableSetColumnIndex(1);
-            ImGui::TextUnformatted(format_size(f.bytes.size()).c_str());
+            ImGui::TextUnformatted(format_size(e.size_bytes).c_str());
+            ImGui::TableSetColumnIndex(2);
+            if (e.record) {
+                ImGui::TextUnformatted(app_entry_summary(e).c_str());
+            } else {
+                ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.70f, 0.10f, 0.05f, 1.0f));
+                ImGui::TextWrapped("%s", e.error.c_str());
+                ImGui::PopStyleColor();
+            }
         }
         ImGui::EndTable();
     }
@@ -152,6 +162,7 @@ void app_set_device_pixel_ratio(app_state &app, float device_pixel_ratio) {
 }
 
 void app_frame(app_state &app) {
+    app_read_pending(app);
     paper_grid_begin_frame(app.grid);
     const ImGuiViewport *viewport = ImGui::GetMainViewport();
     ImGui::SetNextWindowPos(viewport->WorkPos);
@@ -171,10 +182,52 @@ void app_frame(app_state &app) {
 
 void app_shutdown(app_state &app) {
     paper_grid_shutdown(app.grid);
-    app.files.clear();
+    app.pending.clear();
+    app.entries.clear();
 }
 
 void app_add_file(app_state &app, std::string name, std::vector<uint8_t> bytes) {
-    kalium::log_message(kalium::log_level::info, "opened %s (%zu bytes)", name.c_str(), bytes.size());
-    app.files.push_back(app_file{std::move(name), std::move(bytes)});
+    app.pending.push_back(app_file{std::move(name), std::move(bytes)});
+}
+
+size_t app_read_pending(app_state &app) {
+    if (app.pending.empty()) return 0;
+    std::vector<kalium::named_bytes> files;
+    for (const app_file &f : app.pending) files.push_back({f.name, f.bytes.data(), f.bytes.size()});
+    std::vector<kalium::ecg_read_outcome> outcomes = kalium::ecg_read_all(files);
+    size_t added = 0;
+    for (kalium::ecg_read_outcome &o : outcomes) {
+        app_ecg_entry entry;
+        entry.name = o.name;
+        for (const app_file &f : app.pending)
+            if (f.name == o.name) entry.size_bytes = f.bytes.size();
+        entry.record = std::move(o.record);
+        entry.error = entry.record ? std::string() : o.error.message();
+        if (entry.record)
+            kalium::log_message(kalium::log_level::info, "read %s: %s", entry.name.c_str(), app_entry_summary(entry).c_str());
+        else
+            kalium::log_message(kalium::log_level::warning, "cannot read %s", entry.error.c_str());
+        app.entries.push_back(std::move(entry));
+        if (app.hooks.entry_added) app.hooks.entry_added(app.entries.back(), app.hooks.user);
+        added++;
+    }
+    app.pending.clear();  // the bytes are not kept: records hold what the app needs
+    return added;
+}
+
+std::string app_entry_summary(const app_ecg_entry &entry) {
+    if (!entry.record) return entry.error;
+    const kalium::ecg_record &r = *entry.record;
+    size_t derived = 0;
+    for (const kalium::ecg_lead &l : r.leads) derived += l.derived ? 1 : 0;
+    char text[256];
+    if (derived)
+        std::snprintf(text, sizeof(text), "%s \u00b7 %zu leads (%zu derived) \u00b7 %g Hz \u00b7 %.1f s", r.format.c_str(),
+                      r.leads.size(), derived, r.fs_hz, r.duration_s());
+    else
+        std::snprintf(text, sizeof(text), "%s \u00b7 %zu leads \u00b7 %g Hz \u00b7 %.1f s", r.format.c_str(), r.leads.size(),
+                      r.fs_hz, r.duration_s());
+    std::string summary = text;
+    if (!r.warnings.empty()) summary += " \u00b7 " + std::to_string(r.warnings.size()) + (r.warnings.size() == 1 ? " warning" : " warnings");
+    return summary;
 }

@@ -7,7 +7,8 @@
 //     filesystem and calls the drop callback, which reads each into memory and unlinks it;
 //   - picked with the "Open ECG files" button or the page's <input type=file>: web/kalium-shell.js copies the
 //     bytes into wasm memory and calls kalium_web_open_file().
-// Each file opened is announced to the page (window.kaliumShell.fileOpened) for its accessible mirror.
+// Files that arrive together (one drop, one pick) are read together at the next frame, so a WFDB header and
+// its signal file pair up. Each result is announced to the page (window.kaliumShell.fileRead).
 //
 // HiDPI: the canvas's backing store is sized to its CSS size times devicePixelRatio, and ImGui works in
 // those device pixels; the app scales fonts and style by the ratio, so text is rasterised at device
@@ -56,17 +57,20 @@ void open_file_picker(void *) {
     });
 }
 
-void announce_file(const std::string &name, size_t size_bytes) {
+// Mirrors each read file into the page (window.kaliumShell.fileRead) for screen readers and tests.
+void announce_entry(const app_ecg_entry &entry, void *) {
+    const std::string format = entry.record ? entry.record->format : std::string();
+    const std::string summary = app_entry_summary(entry);
+    const double leads = entry.record ? static_cast<double>(entry.record->leads.size()) : 0.0;
     EM_ASM(
         {
-            if (window.kaliumShell) window.kaliumShell.fileOpened(UTF8ToString($0), $1);
+            if (window.kaliumShell)
+                window.kaliumShell.fileRead(UTF8ToString($0), $1, UTF8ToString($2), $3, UTF8ToString($4), UTF8ToString($5));
         },
-        name.c_str(), static_cast<double>(size_bytes));
+        entry.name.c_str(), static_cast<double>(entry.size_bytes), format.c_str(), leads, summary.c_str(), entry.error.c_str());
 }
 
 void open_file(web_runner &runner, std::string name, std::vector<uint8_t> bytes) {
-    const size_t size = bytes.size();
-    announce_file(name, size);
     app_add_file(runner.app, std::move(name), std::move(bytes));
 }
 
@@ -171,6 +175,7 @@ int main() {
     ImGui_ImplOpenGL3_Init("#version 300 es");
 
     runner.app.hooks.open_file_picker = open_file_picker;
+    runner.app.hooks.entry_added = announce_entry;
     app_init(runner.app, static_cast<float>(ratio));
     glfwSetDropCallback(runner.window, on_drop);
 

@@ -173,6 +173,59 @@ test('a file dropped on the canvas reaches the app and the page stays', async ({
   assert(problems.length === 0, problems.join('; '));
 });
 
+// Drops files (name -> Buffer) on the canvas the way a user's drag and drop delivers them.
+async function dropFiles(page, files) {
+  const payload = Object.entries(files).map(([name, buffer]) => ({ name, base64: buffer.toString('base64') }));
+  const dataTransfer = await page.evaluateHandle((items) => {
+    const dt = new DataTransfer();
+    for (const { name, base64 } of items) {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      dt.items.add(new File([bytes], name));
+    }
+    return dt;
+  }, payload);
+  await page.dispatchEvent('#canvas', 'dragover', { dataTransfer });
+  await page.dispatchEvent('#canvas', 'drop', { dataTransfer });
+}
+
+const sharedSamples = path.resolve(repo, '..', 'shared', 'ecg', 'samples');
+
+test('a WFDB record dropped as .hea + .dat is read as one 12-lead ECG', async ({ browser, baseUrl }) => {
+  const { context, page, problems } = await openApp(browser, baseUrl);
+  await dropFiles(page, {
+    '1.hea': fs.readFileSync(path.join(sharedSamples, 'wfdb/ludb_1/1.hea')),
+    '1.dat': fs.readFileSync(path.join(sharedSamples, 'wfdb/ludb_1/1.dat')),
+  });
+  const item = page.locator('#kalium-files li[data-file="1.hea"]');
+  await item.waitFor({ state: 'attached', timeout: 10000 });
+  const attrs = await item.evaluate((el) => ({ ...el.dataset }));
+  const count = await page.locator('#kalium-files li').count();
+  await page.screenshot({ path: path.join(outDir, 'app-wfdb-read.png') });
+  await context.close();
+  assert(attrs.format === 'wfdb', `format '${attrs.format}', error '${attrs.error}'`);
+  assert(attrs.leads === '12', `leads ${attrs.leads}`);
+  assert(attrs.error === '', `error '${attrs.error}'`);
+  assert(count === 1, `${count} entries: the .dat should be part of the .hea's record`);
+  assert(problems.length === 0, problems.join('; '));
+});
+
+test('a non-ECG file is refused with a message and the next file still reads', async ({ browser, baseUrl }) => {
+  const { context, page, problems } = await openApp(browser, baseUrl);
+  const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
+  await page.setInputFiles('#kalium-file-input', { name: 'photo.png', mimeType: 'image/png', buffer: png });
+  const bad = page.locator('#kalium-files li[data-file="photo.png"]');
+  await bad.waitFor({ state: 'attached', timeout: 10000 });
+  const error = await bad.getAttribute('data-error');
+  await page.setInputFiles('#kalium-file-input', path.join(sharedSamples, 'ge-muse-xml/braveheart_example1.xml'));
+  const good = page.locator('#kalium-files li[data-file="braveheart_example1.xml"]');
+  await good.waitFor({ state: 'attached', timeout: 10000 });
+  const attrs = await good.evaluate((el) => ({ ...el.dataset }));
+  await context.close();
+  assert(error.includes('photo.png') && error.includes('not an ECG format'), `error message: '${error}'`);
+  assert(attrs.format === 'ge-muse-xml' && attrs.leads === '12', `then: ${JSON.stringify(attrs)}`);
+  assert(problems.length === 0, problems.join('; '));
+});
+
 test('every request stays on the page\'s own origin', async ({ browser, baseUrl }) => {
   const { context, page, requests } = await openApp(browser, baseUrl);
   await page.setInputFiles('#kalium-file-input', { name: 'private.xml', mimeType: 'text/xml', buffer: Buffer.from('<x/>') });
