@@ -36,6 +36,7 @@
 #include "core/base64.h"
 #include "core/bytes.h"
 #include "core/format.h"
+#include "core/text.h"
 
 #include <pugixml.hpp>
 
@@ -54,16 +55,6 @@ constexpr const char *k_format = "ge-muse-xml";
 
 // ---- small text helpers ----------------------------------------------------------------------------------
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::string trimmed(const char *text) {
-    const char *begin = text;
-    while (*begin && is_space(*begin)) begin++;
-    const char *end = begin + std::strlen(begin);
-    while (end > begin && is_space(end[-1])) end--;
-    return std::string(begin, end);
-}
-
 // The trimmed text of `parent`'s child element `name` ("" when there is none).
 std::string child_text(pugi::xml_node parent, const char *name) { return trimmed(parent.child(name).child_value()); }
 
@@ -72,28 +63,6 @@ bool equals_nocase(const std::string &a, const char *b) {
     if (a.size() != n) return false;
     for (size_t i = 0; i < n; i++)
         if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-    return true;
-}
-
-// A finite decimal number filling the whole (trimmed) text. strtod, not std::stod: no exceptions.
-bool parse_number(const std::string &text, double &out) {
-    if (text.empty()) return false;
-    errno = 0;
-    char *end = nullptr;
-    const double value = std::strtod(text.c_str(), &end);
-    if (end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(value)) return false;
-    out = value;
-    return true;
-}
-
-// A non-negative integer filling the whole (trimmed) text, at most `max`.
-bool parse_count(const std::string &text, unsigned long long max, unsigned long long &out) {
-    if (text.empty() || text[0] == '-' || text[0] == '+') return false;
-    errno = 0;
-    char *end = nullptr;
-    const unsigned long long value = std::strtoull(text.c_str(), &end, 10);
-    if (end != text.c_str() + text.size() || errno == ERANGE || value > max) return false;
-    out = value;
     return true;
 }
 

@@ -34,6 +34,7 @@
 #include "ecg/readers.h"
 
 #include "core/format.h"
+#include "core/text.h"
 
 #include <pugixml.hpp>
 
@@ -82,16 +83,6 @@ pugi::xml_node descend(pugi::xml_node node, std::initializer_list<const char *> 
     return node;
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::string trimmed(const char *text) {
-    const char *begin = text;
-    while (*begin && is_space(*begin)) begin++;
-    const char *end = begin + std::strlen(begin);
-    while (end > begin && is_space(end[-1])) end--;
-    return std::string(begin, end);
-}
-
 // Attribute by local name (xsi:type is "type"), trimmed; "" when absent.
 std::string attribute(pugi::xml_node node, const char *local) {
     for (pugi::xml_attribute a : node.attributes())
@@ -103,17 +94,6 @@ std::string attribute(pugi::xml_node node, const char *local) {
 std::string code_of(pugi::xml_node act) { return attribute(child(act, "code"), "code"); }
 
 bool starts_with(const std::string &s, const char *prefix) { return s.rfind(prefix, 0) == 0; }
-
-// A finite decimal number filling the whole text (strtod, not std::stod: no exceptions).
-bool parse_number(const std::string &text, double &out) {
-    if (text.empty()) return false;
-    errno = 0;
-    char *end = nullptr;
-    const double value = std::strtod(text.c_str(), &end);
-    if (end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(value)) return false;
-    out = value;
-    return true;
-}
 
 // ---- units ------------------------------------------------------------------------------------------------
 

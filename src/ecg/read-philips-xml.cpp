@@ -51,6 +51,7 @@
 #include "core/base64.h"
 #include "core/bytes.h"
 #include "core/format.h"
+#include "core/text.h"
 
 #include <pugixml.hpp>
 
@@ -70,16 +71,6 @@ namespace {
 constexpr const char *k_format = "philips-xml";
 
 // ---- small text and XML helpers ------------------------------------------------------------------------------
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::string trimmed(const char *text) {
-    const char *begin = text;
-    while (*begin && is_space(*begin)) begin++;
-    const char *end = begin + std::strlen(begin);
-    while (end > begin && is_space(end[-1])) end--;
-    return std::string(begin, end);
-}
 
 bool equals_nocase(const std::string &a, const char *b) {
     const size_t n = std::strlen(b);
@@ -160,28 +151,6 @@ std::string text_of(pugi::xml_node node) {
 std::string text_at(pugi::xml_node node, const char *path) { return text_of(descend(node, path)); }
 
 std::string attribute_text(pugi::xml_node node, const char *name) { return trimmed(node.attribute(name).value()); }
-
-// A finite decimal number filling the whole text. strtod, not std::stod: no exceptions.
-bool parse_number(const std::string &text, double &out) {
-    if (text.empty()) return false;
-    errno = 0;
-    char *end = nullptr;
-    const double value = std::strtod(text.c_str(), &end);
-    if (end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(value)) return false;
-    out = value;
-    return true;
-}
-
-// A non-negative whole number filling the whole text, at most `max`.
-bool parse_count(const std::string &text, unsigned long long max, unsigned long long &out) {
-    if (text.empty() || text[0] == '-' || text[0] == '+') return false;
-    errno = 0;
-    char *end = nullptr;
-    const unsigned long long value = std::strtoull(text.c_str(), &end, 10);
-    if (end != text.c_str() + text.size() || errno == ERANGE || value > max) return false;
-    out = value;
-    return true;
-}
 
 std::vector<std::string> split_words(const std::string &text) {
     std::vector<std::string> words;
