@@ -101,6 +101,18 @@ TEST_CASE("ecg_read refuses what is not an ECG with a message naming the file", 
     CHECK(r1.error().code() == kalium::status_code::bad_format);
     CHECK(r1.error().message().find("letter.txt") != std::string::npos);
 
+    auto pdf = text_bytes("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n");
+    auto r3 = kalium::ecg_read(as_named("report.pdf", pdf));
+    REQUIRE_FALSE(r3.ok());
+    CHECK(r3.error().code() == kalium::status_code::bad_format);
+    CHECK(r3.error().message().find("report.pdf") != std::string::npos);
+    CHECK(r3.error().message().find("not an ECG format") != std::string::npos);
+
+    auto png = std::vector<uint8_t>{0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+    auto r4 = kalium::ecg_read(as_named("scan.png", png));
+    REQUIRE_FALSE(r4.ok());
+    CHECK(r4.error().message().find("not an ECG format") != std::string::npos);
+
     auto r2 = kalium::ecg_read(as_named("100.dat", std::vector<uint8_t>(64, 0x11)));
     REQUIRE_FALSE(r2.ok());
     CHECK(r2.error().message().find(".hea") != std::string::npos);
