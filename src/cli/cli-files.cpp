@@ -168,3 +168,24 @@ bool cli_parse_number(const char *text, double &out) {
     out = std::strtod(text, &end);
     return errno == 0 && end && *end == '\0' && std::isfinite(out);
 }
+
+int cli_parse_read_option(const char *command, int argc, char **argv, int &i, kalium::read_options &options) {
+    const char *a = argv[i];
+    double *target = nullptr;
+    const char *what = nullptr;
+    if (std::strcmp(a, "--fs") == 0) {
+        target = &options.csv_fs_hz;
+        what = "a positive number of Hz";
+    } else if (std::strcmp(a, "--uv-per-unit") == 0) {
+        target = &options.csv_uv_per_unit;
+        what = "a positive number";
+    } else {
+        return 0;
+    }
+    if (i + 1 >= argc || !cli_parse_number(argv[i + 1], *target) || *target <= 0) {
+        std::fprintf(stderr, "kalium %s: %s must be %s (got '%s')\n", command, a, what, i + 1 < argc ? argv[i + 1] : "");
+        return -1;
+    }
+    i++;
+    return 1;
+}

@@ -27,5 +27,9 @@ nlohmann::ordered_json cli_record_json(const std::string &file, const kalium::ec
 nlohmann::ordered_json cli_error_json(const std::string &file, const kalium::status &error);
 nlohmann::ordered_json cli_measurements_json(const kalium::ecg_measurements &m);
 
-// Parses "--format json|jsonl" style option values; returns false with a message on bad input.
+// A finite number filling the whole text.
 bool cli_parse_number(const char *text, double &out);
+// The reading options every subcommand shares (--fs HZ, --uv-per-unit X) at argv[i]: returns 1 when it took
+// the option (advancing i past its value), 0 when argv[i] is not one of them, -1 after printing why the value
+// is wrong.
+int cli_parse_read_option(const char *command, int argc, char **argv, int &i, kalium::read_options &options);

@@ -42,16 +42,8 @@ int cli_convert(int argc, char **argv) {
         const char *a = argv[i];
         if (std::strcmp(a, "--to") == 0 && i + 1 < argc) to = argv[++i];
         else if (std::strcmp(a, "--out") == 0 && i + 1 < argc) out_dir = argv[++i];
-        else if (std::strcmp(a, "--fs") == 0 && i + 1 < argc) {
-            if (!cli_parse_number(argv[++i], options.csv_fs_hz) || options.csv_fs_hz <= 0) {
-                std::fprintf(stderr, "kalium convert: --fs must be a positive number of Hz (got '%s')\n", argv[i]);
-                return 2;
-            }
-        } else if (std::strcmp(a, "--uv-per-unit") == 0 && i + 1 < argc) {
-            if (!cli_parse_number(argv[++i], options.csv_uv_per_unit) || options.csv_uv_per_unit <= 0) {
-                std::fprintf(stderr, "kalium convert: --uv-per-unit must be a positive number (got '%s')\n", argv[i]);
-                return 2;
-            }
+        else if (int handled = cli_parse_read_option("convert", argc, argv, i, options)) {
+            if (handled < 0) return 2;
         } else if (std::strcmp(a, "--help") == 0) {
             std::printf("usage: kalium convert IN... --to wfdb|csv --out DIR [--fs HZ] [--uv-per-unit X]\n"
                         "Writes each ECG as WFDB (format 16, .hea + .dat) or CSV (microvolts) into DIR.\n");

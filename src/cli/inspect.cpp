@@ -25,16 +25,8 @@ int cli_inspect(int argc, char **argv) {
                 std::fprintf(stderr, "kalium inspect: --format must be json or jsonl (got '%s')\n", f);
                 return 2;
             }
-        } else if (std::strcmp(a, "--fs") == 0 && i + 1 < argc) {
-            if (!cli_parse_number(argv[++i], options.csv_fs_hz) || options.csv_fs_hz <= 0) {
-                std::fprintf(stderr, "kalium inspect: --fs must be a positive number of Hz (got '%s')\n", argv[i]);
-                return 2;
-            }
-        } else if (std::strcmp(a, "--uv-per-unit") == 0 && i + 1 < argc) {
-            if (!cli_parse_number(argv[++i], options.csv_uv_per_unit) || options.csv_uv_per_unit <= 0) {
-                std::fprintf(stderr, "kalium inspect: --uv-per-unit must be a positive number (got '%s')\n", argv[i]);
-                return 2;
-            }
+        } else if (int handled = cli_parse_read_option("inspect", argc, argv, i, options)) {
+            if (handled < 0) return 2;
         } else if (std::strcmp(a, "--help") == 0) {
             std::printf("usage: kalium inspect [--format json|jsonl] [--fs HZ] [--uv-per-unit X] FILE...\n"
                         "Reads each ECG file (any supported format; WFDB records by their .hea) and prints what it holds.\n"
