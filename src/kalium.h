@@ -21,6 +21,7 @@
 //   [SECTION] ECG record
 //   [SECTION] Reading ECG files
 //   [SECTION] Writing ECG files
+//   [SECTION] Preparing the network input
 #pragma once
 
 #include <cstdarg>
@@ -251,5 +252,32 @@ struct written_file {
 result<std::vector<written_file>> ecg_write_wfdb(const ecg_record &record, const std::string &record_name);
 // CSV: a `time_s` column and one column per lead named "<lead> (uV)", values in microvolts.
 result<written_file> ecg_write_csv(const ecg_record &record, const std::string &file_name);
+
+// [SECTION] Preparing the network input -------------------------------------------------------------------
+// One preprocessing for training (through the Python module) and for the app: what the network sees.
+
+constexpr double k_network_fs_hz = 500.0;
+constexpr size_t k_network_window_samples = 1250;  // 2.5 s at 500 Hz
+
+// Resamples one lead from fs_in_hz to fs_out_hz with a polyphase windowed-sinc low-pass (anti-aliasing below
+// the lower Nyquist rate). Exact rational ratios (250, 257, 360, 1000 Hz -> 500 Hz) use the exact polyphase
+// filter; the output has round(n * fs_out / fs_in) samples. NaN samples are treated as 0.
+std::vector<float> dsp_resample(const std::vector<float> &samples, double fs_in_hz, double fs_out_hz);
+// Removes baseline wander: subtracts the baseline estimated by a 200 ms then a 600 ms moving median.
+std::vector<float> dsp_remove_baseline(const std::vector<float> &samples, double fs_hz);
+
+struct network_input {
+    // 12 x 1250 values in millivolts, lead-major in standard order (I, II, III, aVR, aVL, aVF, V1..V6).
+    std::vector<float> values_mv;
+    // Start sample (at 500 Hz) of each lead's 2.5 s window in the prepared 500 Hz record.
+    size_t window_start[k_standard_lead_count] = {};
+    std::vector<std::string> warnings;
+};
+
+// Resamples to 500 Hz, removes baseline wander, converts to mV and cuts each lead's 2.5 s window in the
+// Philips print layout (I/II/III 0-2.5 s, aVR/aVL/aVF 2.5-5 s, V1-V3 5-7.5 s, V4-V6 7.5-10 s). Recordings
+// shorter than 10 s but at least 2.5 s use 0-2.5 s for every lead, with a warning. Errors: a missing
+// standard lead, or less than 2.5 s.
+result<network_input> ecg_prepare_input(const ecg_record &record);
 
 }  // namespace kalium
