@@ -1,6 +1,7 @@
 // core/text.cpp: see text.h.
 #include "core/text.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -16,6 +17,19 @@ std::string trimmed(const char *text) {
     const char *end = begin + std::strlen(begin);
     while (end > begin && is_space(end[-1])) end--;
     return std::string(begin, end);
+}
+
+bool equals_nocase(const std::string &a, const char *b) {
+    const size_t n = std::strlen(b);
+    if (a.size() != n) return false;
+    for (size_t i = 0; i < n; i++)
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    return true;
+}
+
+bool starts_with_nocase(const std::string &a, const char *prefix) {
+    const size_t n = std::strlen(prefix);
+    return a.size() >= n && equals_nocase(a.substr(0, n), prefix);
 }
 
 bool parse_number(const std::string &text, double &out) {

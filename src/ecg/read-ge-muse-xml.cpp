@@ -32,6 +32,7 @@
 // MeasurementMatrix (per-lead amplitudes), QRSTimesTypes (beat times), the site fields (the record has no
 // place for them).
 #include "ecg/readers.h"
+#include "ecg/xml.h"
 
 #include "core/base64.h"
 #include "core/bytes.h"
@@ -57,14 +58,6 @@ constexpr const char *k_format = "ge-muse-xml";
 
 // The trimmed text of `parent`'s child element `name` ("" when there is none).
 std::string child_text(pugi::xml_node parent, const char *name) { return trimmed(parent.child(name).child_value()); }
-
-bool equals_nocase(const std::string &a, const char *b) {
-    const size_t n = std::strlen(b);
-    if (a.size() != n) return false;
-    for (size_t i = 0; i < n; i++)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-    return true;
-}
 
 // ---- CRC-32 (IEEE 802.3, reflected, the zlib/PNG one) ---------------------------------------------------------
 
@@ -342,10 +335,7 @@ void read_statements(pugi::xml_node root, ecg_record &record) {
 
 result<ecg_record> read_ge_muse_xml(const named_bytes &file) {
     pugi::xml_document doc;
-    const pugi::xml_parse_result parsed = doc.load_buffer(file.data, file.size, pugi::parse_default, pugi::encoding_auto);
-    if (!parsed)
-        return status::error(status_code::bad_format, "%s: not well-formed XML: %s at byte %lld", k_format, parsed.description(),
-                             static_cast<long long>(parsed.offset));
+    if (status loaded = xml_load(file, k_format, doc); !loaded.ok()) return loaded;
     const pugi::xml_node root = doc.document_element();
     if (std::strcmp(root.name(), "RestingECG") != 0)
         return status::error(status_code::bad_format, "%s: the root element is <%s>, not <RestingECG>", k_format, root.name());

@@ -32,6 +32,7 @@
 // sequenceSet per series (the first is read, with a warning); annotations other than the above (wave onsets and
 // offsets, beat classes) are not read.
 #include "ecg/readers.h"
+#include "ecg/xml.h"
 
 #include "core/format.h"
 #include "core/text.h"
@@ -493,10 +494,7 @@ std::string start_time_of(pugi::xml_node root, pugi::xml_node rhythm, const std:
 
 result<ecg_record> read_hl7_aecg(const named_bytes &file) {
     pugi::xml_document doc;
-    const pugi::xml_parse_result parsed = doc.load_buffer(file.data, file.size, pugi::parse_default, pugi::encoding_auto);
-    if (!parsed)
-        return status::error(status_code::bad_format, "%s: not well-formed XML: %s at byte %lld", k_format, parsed.description(),
-                             static_cast<long long>(parsed.offset));
+    if (status loaded = xml_load(file, k_format, doc); !loaded.ok()) return loaded;
     const pugi::xml_node root = doc.document_element();
     if (!is_element(root, "AnnotatedECG"))
         return status::error(status_code::bad_format, "%s: the root element is <%s>, not <AnnotatedECG>", k_format, root.name());

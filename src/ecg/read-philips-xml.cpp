@@ -47,6 +47,7 @@
 // Not supported: dataencoding other than Base64 (the schema also allows Plain and Hex; no sample uses them),
 // samples other than 16 bits, lead sets of 1.03 files other than STD-12 (their lead order is not stated).
 #include "ecg/readers.h"
+#include "ecg/xml.h"
 
 #include "core/base64.h"
 #include "core/bytes.h"
@@ -71,19 +72,6 @@ namespace {
 constexpr const char *k_format = "philips-xml";
 
 // ---- small text and XML helpers ------------------------------------------------------------------------------
-
-bool equals_nocase(const std::string &a, const char *b) {
-    const size_t n = std::strlen(b);
-    if (a.size() != n) return false;
-    for (size_t i = 0; i < n; i++)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-    return true;
-}
-
-bool starts_with_nocase(const std::string &a, const char *prefix) {
-    const size_t n = std::strlen(prefix);
-    return a.size() >= n && equals_nocase(a.substr(0, n), prefix);
-}
 
 // Element name without its namespace prefix ("ph:machine" -> "machine").
 const char *local_name(const char *name) {
@@ -738,12 +726,8 @@ status read_median_beats(pugi::xml_node repbeats, double rhythm_fs_hz, ecg_media
 }  // namespace
 
 result<ecg_record> read_philips_xml(const named_bytes &file) {
-    if (!file.data || file.size == 0) return status::error(status_code::bad_format, "%s: the file is empty", k_format);
     pugi::xml_document document;
-    const pugi::xml_parse_result parsed = document.load_buffer(file.data, file.size, pugi::parse_default, pugi::encoding_auto);
-    if (!parsed)
-        return status::error(status_code::bad_format, "%s: not well-formed XML: %s (at character %lld of the decoded text)", k_format,
-                             parsed.description(), static_cast<long long>(parsed.offset));
+    if (status loaded = xml_load(file, k_format, document); !loaded.ok()) return loaded;
     const pugi::xml_node root = document.document_element();
     if (!root || !equals_nocase(local_name(root.name()), "restingecgdata"))
         return status::error(status_code::bad_format, "%s: the root element is <%s>, not Philips' <restingecgdata>", k_format,

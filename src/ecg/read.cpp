@@ -2,6 +2,8 @@
 // reading: limits, consistency checks, lead ids from names, derived limb leads, standard lead order.
 #include "ecg/readers.h"
 
+#include "core/text.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -58,14 +60,6 @@ std::string xml_root_name(const uint8_t *data, size_t size) {
         size_t colon = name.find(':');  // namespace prefix
         return colon == std::string::npos ? name : name.substr(colon + 1);
     }
-}
-
-bool starts_with_nocase(const std::string &s, const char *prefix) {
-    size_t n = std::char_traits<char>::length(prefix);
-    if (s.size() < n) return false;
-    for (size_t i = 0; i < n; i++)
-        if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i]))) return false;
-    return true;
 }
 
 // A wrong scale is worse than no reading: when the limb leads' typical peak-to-peak (the median over I, II,
@@ -155,7 +149,7 @@ std::string ecg_sniff_format(const uint8_t *data, size_t size) {
     if (ecg::sniff_wfdb_header(data, size)) return "wfdb";
     const std::string root = ecg::xml_root_name(data, size);
     if (!root.empty()) {
-        if (ecg::starts_with_nocase(root, "restingecgdata")) return "philips-xml";
+        if (starts_with_nocase(root, "restingecgdata")) return "philips-xml";
         if (root == "RestingECG") return "ge-muse-xml";
         if (root == "AnnotatedECG") return "hl7-aecg";
         return "";  // some other XML document
