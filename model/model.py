@@ -68,7 +68,7 @@ class ModelConfig:
     bottleneck: int = 128                 # channels inside a unit
     dense_units: tuple = (3, 3, 6, 6, 3)  # units per dense block
     shared_trunk: bool = True             # one trunk for all leads (2.9 M parameters) or 12 (34 M)
-    head: str = "regression"              # "regression" | "ordinal" | "groups" | "all"
+    head: str = "regression"              # "regression" | "ordinal" | "groups", joined by "+", or "all" (the three)
     n_ordinal: int = 60                   # cumulative thresholds, evenly spaced over 1.5-7.5 mEq/L
     attention_hidden: int = 8             # rows of W_l
     emp_features: int = 0                 # 8 for ECG12Net-2 (EMPNet over the ECG measurements), 0 for ECG12Net-1
@@ -79,8 +79,10 @@ class ModelConfig:
 def head_sizes(config):
     """Outputs per lead of each head the config asks for."""
     sizes = {"regression": 1, "ordinal": config.n_ordinal, "groups": len(GROUP_NAMES)}
-    assert config.head in ("all", *sizes), f"unknown head {config.head!r}"
-    return sizes if config.head == "all" else {config.head: sizes[config.head]}
+    names = tuple(sizes) if config.head == "all" else tuple(config.head.split("+"))
+    unknown = [n for n in names if n not in sizes]
+    assert not unknown, f"unknown head {config.head!r}: heads are {', '.join(sizes)}, joined by '+', or 'all'"
+    return {n: sizes[n] for n in names}
 
 
 def k_group(k_meq_l):
@@ -171,6 +173,8 @@ class ECG12Net(nn.Module):
             lead_linear(n_leads, n_hidden, 1))
         self.heads = nn.ModuleDict({name: lead_linear(n_leads, n_features, size)
                                     for name, size in head_sizes(config).items()})
+        if "regression" in self.heads:   # start at the middle of the range, not at 0 mEq/L
+            nn.init.constant_(self.heads["regression"].bias, 0.5 * (K_MIN_MEQ_L + K_MAX_MEQ_L))
         if config.emp_features:
             # ECG12Net-2: EMPNet's last hidden layer joins the attention as a 13th member beside the leads,
             # with its own prediction and score; its two hidden layers play the part of W_l for it.

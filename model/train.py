@@ -1,0 +1,303 @@
+"""
+Train ECG12Net on generated data (simulated ECGs and real ECGs with K+ imposed; see data.py).
+
+    /usr/bin/python3 model/train.py                                  # the defaults below
+    /usr/bin/python3 model/train.py --config=model/runs/shipped.json  # a config file (JSON), then
+    /usr/bin/python3 model/train.py --config=... --max_minutes=5      #   --key=value overrides on top
+    torchrun --nproc_per_node=2 --redirects=2 --tee=2 model/train.py ...   # DistributedDataParallel (gloo)
+
+(Debian's torch 1.13 under Python 3.11: torchrun's default --redirects=0/--tee=0 fail to parse, because
+Python 3.11 no longer iterates the zero member of its Std flag; any single-bit value such as 2 works.)
+
+Every setting is a field of TrainConfig (defaults here, at the top); an unknown key is an error. The resolved
+config is saved in every checkpoint, and a run resumes from out_dir/ckpt.pt when it exists (resume=True):
+the data are deterministic per (seed, batch index), so a resumed run sees exactly the batches it would have.
+Model settings are the ModelConfig fields, given with a "model." prefix (--model.head=regression+groups).
+
+Loss: L1 on K+ (the paper reports MAE) + group cross-entropy (weight group_weight) when the groups head
+is there. Schedule: linear warm-up, then cosine decay to lr * final_lr_fraction over the run's progress,
+the larger of steps done / max_steps and minutes spent / max_minutes, so a time-boxed run still anneals.
+"""
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from model import ECG12Net, ModelConfig, k_group  # noqa: E402
+import data  # noqa: E402
+
+
+@dataclass
+class TrainConfig:
+    out_dir: str = "build/model/run"        # checkpoints and log (relative to the repository root)
+    seed: int = 1                           # data and initialisation
+    batch_size: int = 16                    # per process
+    max_steps: int = 100000
+    max_minutes: float = 0.0                # wall-clock budget (0: none); the schedule follows it too
+    session_steps: int = 0                  # > 0: stop (and checkpoint) after this many steps in this invocation,
+                                            # e.g. to split a run into sessions; the schedule does not change
+    lr: float = 2e-3
+    final_lr_fraction: float = 0.05
+    warmup_steps: int = 50
+    weight_decay: float = 1e-4
+    grad_clip: float = 2.0
+    group_weight: float = 0.5               # cross-entropy weight beside the L1 on K+
+    real_fraction: float = 0.5              # share of examples built on real ECGs
+    data_batches: int = 0                   # > 0: cycle over this many fixed batches (a finite set); 0: always new
+    background_limit: int = 0               # use only the first N backgrounds (0: all 1,095); for tests
+    include_sample_backgrounds: bool = True # also the 12-lead records of ../shared/ecg/samples
+    workers: int = 1                        # data-generating processes per training process
+    threads: int = 0                        # torch threads (0: the machine's cores / processes)
+    eval_every: int = 200                   # steps between synthetic held-out evaluations
+    eval_size: int = 64                     # held-out examples (seed + 1000, same generator)
+    checkpoint_every: int = 100
+    resume: bool = True
+    backend: str = "gloo"                   # DistributedDataParallel backend under torchrun
+    model: ModelConfig = field(default_factory=lambda: ModelConfig(head="regression+groups", dropout=0.1))
+
+
+def _coerce(value, like):
+    if isinstance(like, bool):
+        if value.lower() in ("1", "true", "yes"):
+            return True
+        if value.lower() in ("0", "false", "no"):
+            return False
+        raise ValueError(f"not a boolean: {value!r}")
+    if isinstance(like, tuple):
+        return tuple(int(v) for v in value.strip("()[] ").split(",") if v)
+    return type(like)(value)
+
+
+def _set(config, key, value, from_text):
+    target, name = config, key
+    if key.startswith("model."):
+        target, name = config.model, key[len("model."):]
+    fields = {f.name for f in dataclasses.fields(target)}
+    if name not in fields or name == "model":
+        known = sorted([f for f in fields if f != "model"] + [f"model.{f.name}" for f in dataclasses.fields(ModelConfig)])
+        raise SystemExit(f"train.py: unknown setting {key!r}; settings are: {', '.join(known)}")
+    current = getattr(target, name)
+    if from_text:
+        value = _coerce(value, current)
+    elif isinstance(current, tuple):
+        value = tuple(value)
+    setattr(target, name, value)
+
+
+def resolve_config(argv):
+    """Defaults, then --config=FILE (JSON, flat keys or a "model" object), then --key=value."""
+    config = TrainConfig()
+    for arg in argv:
+        if arg.startswith("--config="):
+            with open(arg.split("=", 1)[1]) as f:
+                values = json.load(f)
+            for key, value in values.items():
+                if key == "model":
+                    for k, v in value.items():
+                        _set(config, f"model.{k}", v, from_text=False)
+                else:
+                    _set(config, key, value, from_text=False)
+    for arg in argv:
+        if arg.startswith("--config="):
+            continue
+        if not arg.startswith("--") or "=" not in arg:
+            raise SystemExit(f"train.py: arguments are --key=value, got {arg!r}")
+        key, value = arg[2:].split("=", 1)
+        _set(config, key, value, from_text=True)
+    return config
+
+
+def config_dict(config):
+    return dataclasses.asdict(config)
+
+
+def config_from_dict(d):
+    d = dict(d)
+    model = ModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("model").items()})
+    return TrainConfig(**d, model=model)
+
+
+def loss_fn(out, k_true, group_weight):
+    """L1 on K+ (targets as drawn, 1.5-8.0) + group_weight * cross-entropy over the 5 groups."""
+    parts = {"l1": (out["k"] - k_true).abs().mean()}
+    loss = parts["l1"]
+    if "group_logits" in out:
+        parts["ce"] = F.cross_entropy(out["group_logits"], k_group(k_true))
+        loss = loss + group_weight * parts["ce"]
+    return loss, parts
+
+
+class BatchDataset(torch.utils.data.Dataset):
+    """Batch number start + i * stride of a TrainingBatches (whole batches: DataLoader batch_size=None)."""
+
+    def __init__(self, batches, start, stride, count, cycle=0):
+        self.batches, self.start, self.stride, self.count, self.cycle = batches, start, stride, count, cycle
+
+    def __len__(self):
+        return self.count
+
+    def __getitem__(self, i):
+        index = self.start + i * self.stride
+        x, k = self.batches[index % self.cycle if self.cycle else index]
+        return torch.from_numpy(x), torch.from_numpy(k)
+
+
+def evaluation_set(config, backgrounds):
+    """The synthetic held-out set: generated with seed + 1000, never used for a gradient step."""
+    gen = data.TrainingBatches(config.seed + 1000, config.eval_size, config.real_fraction, backgrounds)
+    x, k = gen[0]
+    return torch.from_numpy(x), torch.from_numpy(k)
+
+
+@torch.no_grad()
+def evaluate(net, x, k, batch=32):
+    was_training = net.training
+    net.eval()
+    preds = torch.cat([net(x[i:i + batch])["k"] for i in range(0, len(x), batch)])
+    net.train(was_training)
+    return {"mae": float((preds - k).abs().mean()),
+            "group_acc": float((k_group(preds) == k_group(k)).float().mean())}
+
+
+def main(argv=None):
+    config = resolve_config(sys.argv[1:] if argv is None else argv)
+    distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ
+    rank, world = 0, 1
+    if distributed:
+        torch.distributed.init_process_group(config.backend)
+        rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
+    threads = config.threads or max(1, (os.cpu_count() or 1) // world)
+    torch.set_num_threads(threads)
+    master = rank == 0
+    out_dir = data.ROOT / config.out_dir if not os.path.isabs(config.out_dir) else Path(config.out_dir)
+    ckpt_path = out_dir / "ckpt.pt"
+    if master:
+        out_dir.mkdir(parents=True, exist_ok=True)
+
+    torch.manual_seed(config.seed)
+    net = ECG12Net(config.model)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    step, minutes_before, history = 0, 0.0, []
+    if config.resume and ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, map_location="cpu")
+        saved = config_from_dict(ckpt["config"])
+        if dataclasses.asdict(saved.model) != dataclasses.asdict(config.model):
+            raise SystemExit(f"train.py: {ckpt_path} was trained with another model config; "
+                             "use another out_dir or --resume=false")
+        net.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        step, minutes_before, history = ckpt["step"], ckpt["minutes"], ckpt.get("history", [])
+        if "torch_rng" in ckpt:
+            torch.set_rng_state(ckpt["torch_rng"][rank % len(ckpt["torch_rng"])])
+        if master:
+            print(f"resuming {ckpt_path} at step {step} ({minutes_before:.1f} min)", flush=True)
+    model = torch.nn.parallel.DistributedDataParallel(net) if distributed else net
+
+    need_backgrounds = config.real_fraction > 0
+    backgrounds = (data.Backgrounds.load(limit=config.background_limit or None,
+                                         include_samples=config.include_sample_backgrounds)
+                   if need_backgrounds else None)
+    if master and backgrounds is not None:
+        print(f"{len(backgrounds)} real backgrounds (validation ECGs excluded)", flush=True)
+    batches = data.TrainingBatches(config.seed, config.batch_size, config.real_fraction, backgrounds)
+    remaining = max(0, config.max_steps - step)
+    if config.session_steps:
+        remaining = min(remaining, config.session_steps)
+    loader = torch.utils.data.DataLoader(
+        BatchDataset(batches, start=step * world + rank, stride=world, count=remaining, cycle=config.data_batches),
+        batch_size=None, num_workers=config.workers, **({"prefetch_factor": 4} if config.workers else {}),
+        generator=torch.Generator().manual_seed(config.seed))   # its own generator: dropout's stays exact on resume
+    eval_x, eval_k = evaluation_set(config, backgrounds) if master else (None, None)
+
+    def progress(step_now, minutes_now):
+        p = step_now / config.max_steps
+        if config.max_minutes > 0:
+            p = max(p, minutes_now / config.max_minutes)
+        return min(p, 1.0)
+
+    def lr_at(step_now, minutes_now):
+        if step_now < config.warmup_steps:
+            return config.lr * (step_now + 1) / config.warmup_steps
+        p = progress(step_now, minutes_now)
+        return config.lr * (config.final_lr_fraction + (1 - config.final_lr_fraction) * 0.5 * (1 + math.cos(math.pi * p)))
+
+    def save():
+        rng_states = [torch.get_rng_state()]       # dropout's generator, per rank, so a resume is exact
+        if distributed:
+            rng_states = [torch.empty_like(rng_states[0]) for _ in range(world)]
+            torch.distributed.all_gather(rng_states, torch.get_rng_state())
+        if not master:
+            return
+        tmp = ckpt_path.with_suffix(".tmp")
+        torch.save({"model": net.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
+                    "minutes": minutes_now(), "config": config_dict(config), "history": history,
+                    "torch_rng": rng_states}, tmp)
+        os.replace(tmp, ckpt_path)
+
+    t_start = time.time()
+    minutes_now = lambda: minutes_before + (time.time() - t_start) / 60.0
+    bar = None
+    if master:
+        from tqdm import tqdm
+        bar = tqdm(total=config.max_steps, initial=step, unit="step", dynamic_ncols=True, mininterval=5)
+    examples_seen, t_rate = 0, time.time()
+    model.train()
+    for x, k in loader:
+        done = progress(step, minutes_now()) >= 1.0
+        if distributed:   # every rank stops at the same step
+            flag = torch.tensor([1.0 if done else 0.0])
+            torch.distributed.all_reduce(flag)
+            done = flag.item() > 0
+        if done:
+            break
+        for g in optimizer.param_groups:
+            g["lr"] = lr_at(step, minutes_now())
+        out = model(x)
+        loss, parts = loss_fn(out, k, config.group_weight)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), config.grad_clip)
+        optimizer.step()
+        step += 1
+        examples_seen += len(k) * world
+        if master:
+            rate = examples_seen / max(time.time() - t_rate, 1e-9)
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}", l1=f"{parts['l1'].item():.3f}", ecg_s=f"{rate:.2f}")
+            history.append({"step": step, "loss": float(loss), **{n: float(v) for n, v in parts.items()},
+                            "lr": optimizer.param_groups[0]["lr"], "minutes": minutes_now()})
+            if step % config.eval_every == 0:
+                metrics = evaluate(net, eval_x, eval_k)
+                history[-1].update({f"eval_{n}": v for n, v in metrics.items()})
+                bar.write(f"step {step}: held-out synthetic MAE {metrics['mae']:.3f} mEq/L, "
+                          f"group accuracy {metrics['group_acc']:.3f}, {rate:.2f} ECG/s")
+        if step % config.checkpoint_every == 0:
+            save()
+    if master:
+        bar.close()
+        metrics = evaluate(net, eval_x, eval_k)
+        history.append({"step": step, "minutes": minutes_now(), **{f"eval_{n}": v for n, v in metrics.items()}})
+    save()
+    if master:
+        seconds = max(time.time() - t_rate, 1e-9)
+        summary = {"steps": step, "minutes": round(minutes_now(), 2),
+                   "ecg_per_s_this_session": round(examples_seen / seconds, 3),
+                   "processes": world, "threads_per_process": threads, **metrics}
+        (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+        print("done: " + json.dumps(summary), flush=True)
+    if distributed:
+        torch.distributed.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()

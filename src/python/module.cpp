@@ -1,0 +1,222 @@
+// python/module.cpp: kalium_core, the C++ core as a Python module (pybind11), so that training reads ECG
+// files and prepares network inputs with exactly the code the app and the CLI run.
+//
+//   import kalium_core as kc
+//   rec = kc.read("ecg.xml")                        # or kc.read_bytes(name, data, companions=[(name, data)])
+//   rec["samples_uv"]                               # (n_leads, n_samples) float32, microvolts
+//   x = kc.prepare_input(rec["samples_uv"], rec["fs_hz"], rec["lead_names"])
+//   x["values_mv"]                                  # (12, 1250) float32: the network input, mV
+//
+// Errors raise ValueError with the core's message (which names the file and what is wrong).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kalium.h"
+
+namespace py = pybind11;
+using namespace kalium;
+
+namespace {
+
+using float_array = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+[[noreturn]] void raise(const status &error) { throw py::value_error(error.to_string()); }
+
+py::object optional_number(const std::optional<double> &value) {
+    return value ? py::object(py::float_(*value)) : py::object(py::none());
+}
+
+py::dict measurements_dict(const ecg_measurements &m) {
+    py::dict d;
+    d["hr_bpm"] = optional_number(m.hr_bpm);
+    d["pr_ms"] = optional_number(m.pr_ms);
+    d["qrs_ms"] = optional_number(m.qrs_ms);
+    d["qt_ms"] = optional_number(m.qt_ms);
+    d["qtc_ms"] = optional_number(m.qtc_ms);
+    d["p_axis_deg"] = optional_number(m.p_axis_deg);
+    d["qrs_axis_deg"] = optional_number(m.qrs_axis_deg);
+    d["t_axis_deg"] = optional_number(m.t_axis_deg);
+    return d;
+}
+
+// (n_leads, n_samples) float32 copy of the leads' samples.
+float_array leads_array(const std::vector<ecg_lead> &leads) {
+    const size_t n = leads.empty() ? 0 : leads.front().samples_uv.size();
+    float_array out({leads.size(), n});
+    float *dst = out.mutable_data();
+    for (size_t l = 0; l < leads.size(); l++)
+        std::copy(leads[l].samples_uv.begin(), leads[l].samples_uv.end(), dst + l * n);
+    return out;
+}
+
+py::dict record_dict(const ecg_record &r) {
+    py::dict d;
+    d["source_name"] = r.source_name;
+    d["format"] = r.format;
+    d["format_detail"] = r.format_detail;
+    d["fs_hz"] = r.fs_hz;
+    std::vector<std::string> names;
+    std::vector<bool> derived;
+    for (const ecg_lead &lead : r.leads) {
+        names.push_back(lead.name);
+        derived.push_back(lead.derived);
+    }
+    d["lead_names"] = names;
+    d["lead_derived"] = derived;
+    d["samples_uv"] = leads_array(r.leads);
+    d["start_time"] = r.start_time;
+    d["patient_id"] = r.patient.id;
+    d["device"] = r.device;
+    d["cart_measurements"] = measurements_dict(r.cart);
+    d["statements"] = r.statements;
+    d["warnings"] = r.warnings;
+    return d;
+}
+
+read_options make_options(double csv_fs_hz, double csv_uv_per_unit) {
+    read_options options;
+    options.csv_fs_hz = csv_fs_hz;
+    options.csv_uv_per_unit = csv_uv_per_unit;
+    return options;
+}
+
+py::dict read_bytes(const std::string &name, const py::bytes &data,
+                    const std::vector<std::pair<std::string, py::bytes>> &companions, double csv_fs_hz,
+                    double csv_uv_per_unit) {
+    // Keep the byte strings alive and their views valid for the duration of the read.
+    const std::string file_bytes = data;
+    std::vector<std::string> companion_bytes;
+    for (const auto &c : companions) companion_bytes.push_back(std::string(c.second));
+    named_bytes file{name, reinterpret_cast<const uint8_t *>(file_bytes.data()), file_bytes.size()};
+    std::vector<named_bytes> others;
+    for (size_t i = 0; i < companions.size(); i++)
+        others.push_back({companions[i].first, reinterpret_cast<const uint8_t *>(companion_bytes[i].data()),
+                          companion_bytes[i].size()});
+    result<ecg_record> record = [&] {
+        py::gil_scoped_release release;
+        return ecg_read(file, others, make_options(csv_fs_hz, csv_uv_per_unit));
+    }();
+    if (!record) raise(record.error());
+    return record_dict(record.value());
+}
+
+std::string slurp(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw py::value_error(path + ": cannot open the file");
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::string base_name(const std::string &path) {
+    const size_t slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// Reads a file by path; a WFDB header's signal files are looked up beside it (every .dat named in the .hea
+// is found by ecg_read among the companions, so all files of the folder with the record's stem are given).
+py::dict read_path(const std::string &path, double csv_fs_hz, double csv_uv_per_unit) {
+    std::vector<std::pair<std::string, py::bytes>> companions;
+    const std::string name = base_name(path);
+    const size_t dot = name.rfind('.');
+    if (dot != std::string::npos && (name.substr(dot) == ".hea" || name.substr(dot) == ".HEA")) {
+        const std::string dir = path.substr(0, path.size() - name.size());
+        const std::string stem = name.substr(0, dot);
+        for (const char *ext : {".dat", ".DAT"}) {
+            std::ifstream probe(dir + stem + ext, std::ios::binary);
+            if (probe) companions.emplace_back(stem + ext, py::bytes(slurp(dir + stem + ext)));
+        }
+    }
+    return read_bytes(name, py::bytes(slurp(path)), companions, csv_fs_hz, csv_uv_per_unit);
+}
+
+// A record from an array: leads named as the 12 standard leads (or by `lead_names`), fs_hz, microvolts.
+ecg_record record_from_array(const float_array &samples_uv, double fs_hz, const std::vector<std::string> &lead_names) {
+    if (samples_uv.ndim() != 2) throw py::value_error("samples_uv: expected a 2-D array (leads, samples)");
+    const size_t n_leads = static_cast<size_t>(samples_uv.shape(0)), n = static_cast<size_t>(samples_uv.shape(1));
+    if (!lead_names.empty() && lead_names.size() != n_leads)
+        throw py::value_error("lead_names: " + std::to_string(lead_names.size()) + " names for " +
+                              std::to_string(n_leads) + " leads");
+    if (lead_names.empty() && n_leads != k_standard_lead_count)
+        throw py::value_error("samples_uv: " + std::to_string(n_leads) +
+                              " leads without lead_names; the 12 standard leads in order need no names");
+    if (!(fs_hz > 0.0)) throw py::value_error("fs_hz: must be positive");
+    ecg_record record;
+    record.source_name = "<array>";
+    record.format = "array";
+    record.fs_hz = fs_hz;
+    const float *src = samples_uv.data();
+    for (size_t l = 0; l < n_leads; l++) {
+        ecg_lead lead;
+        lead.name = lead_names.empty() ? lead_id_name(static_cast<lead_id>(l)) : lead_names[l];
+        lead.id = lead_id_from_label(lead.name);
+        lead.units = "uV";
+        lead.samples_uv.assign(src + l * n, src + (l + 1) * n);
+        record.leads.push_back(std::move(lead));
+    }
+    ecg_derive_missing_limb_leads(record);
+    ecg_sort_leads(record);
+    return record;
+}
+
+py::dict prepare_input(const float_array &samples_uv, double fs_hz, const std::vector<std::string> &lead_names) {
+    ecg_record record = record_from_array(samples_uv, fs_hz, lead_names);
+    result<network_input> input = [&] {
+        py::gil_scoped_release release;
+        return ecg_prepare_input(record);
+    }();
+    if (!input) raise(input.error());
+    float_array values({static_cast<size_t>(k_standard_lead_count), k_network_window_samples});
+    std::copy(input->values_mv.begin(), input->values_mv.end(), values.mutable_data());
+    std::vector<size_t> starts(input->window_start, input->window_start + k_standard_lead_count);
+    py::dict d;
+    d["values_mv"] = values;
+    d["window_start"] = starts;
+    d["warnings"] = input->warnings;
+    return d;
+}
+
+float_array to_array(const std::vector<float> &v) {
+    float_array out(v.size());
+    std::copy(v.begin(), v.end(), out.mutable_data());
+    return out;
+}
+
+std::vector<float> from_array(const float_array &a) {
+    if (a.ndim() != 1) throw py::value_error("samples: expected a 1-D array");
+    return std::vector<float>(a.data(), a.data() + a.size());
+}
+
+}  // namespace
+
+PYBIND11_MODULE(kalium_core, m) {
+    m.doc() = "kalium's C++ core: ECG file readers and the network's input preparation";
+    m.attr("__version__") = version_string();
+    m.attr("network_fs_hz") = k_network_fs_hz;
+    m.attr("network_window_samples") = k_network_window_samples;
+    std::vector<std::string> leads;
+    for (int l = 0; l < k_standard_lead_count; l++) leads.push_back(lead_id_name(static_cast<lead_id>(l)));
+    m.attr("standard_leads") = leads;
+
+    m.def("read", &read_path, py::arg("path"), py::arg("csv_fs_hz") = 0.0, py::arg("csv_uv_per_unit") = 0.0,
+          "Reads an ECG file (any supported format; for WFDB give the .hea) -> dict with samples_uv "
+          "(leads, samples) float32, fs_hz, lead_names, format, cart_measurements, warnings, ...");
+    m.def("read_bytes", &read_bytes, py::arg("name"), py::arg("data"),
+          py::arg("companions") = std::vector<std::pair<std::string, py::bytes>>{}, py::arg("csv_fs_hz") = 0.0,
+          py::arg("csv_uv_per_unit") = 0.0, "Reads an ECG from bytes; companions: [(name, bytes)] (WFDB .dat)");
+    m.def("prepare_input", &prepare_input, py::arg("samples_uv"), py::arg("fs_hz"),
+          py::arg("lead_names") = std::vector<std::string>{},
+          "The network input of a record: resampled to 500 Hz, baseline removed, mV, the Philips-layout 2.5 s "
+          "windows -> dict values_mv (12, 1250) float32, window_start (12), warnings");
+    m.def("resample", [](const float_array &x, double fs_in_hz, double fs_out_hz) {
+        return to_array(dsp_resample(from_array(x), fs_in_hz, fs_out_hz));
+    }, py::arg("samples"), py::arg("fs_in_hz"), py::arg("fs_out_hz"), "Polyphase resampling of one lead");
+    m.def("remove_baseline", [](const float_array &x, double fs_hz) {
+        return to_array(dsp_remove_baseline(from_array(x), fs_hz));
+    }, py::arg("samples"), py::arg("fs_hz"), "Baseline wander removal (200 ms then 600 ms moving median)");
+}
