@@ -3,11 +3,19 @@
 #   kalium::json      nlohmann-json 3.11 (Debian's header-only package)
 #   kalium::imgui     Dear ImGui 1.90.1 (trixie source) with the GLFW + OpenGL3 backends; wasm only
 #   kalium::catch2    Catch2 2.13 (Debian's single header)
+#   kalium::sha256    SHA-256 of mbedtls 2.28 (bookworm source; only sha256.c and platform_util.c are built)
 
 add_library(kalium_pugixml STATIC "${KALIUM_THIRD_PARTY_DIR}/pugixml/src/pugixml.cpp")
 target_include_directories(kalium_pugixml SYSTEM PUBLIC "${KALIUM_THIRD_PARTY_DIR}/pugixml/src")
 target_compile_options(kalium_pugixml PRIVATE -w)
 add_library(kalium::pugixml ALIAS kalium_pugixml)
+
+# The weights file's integrity check (sha256 against the shipped manifest), in native and wasm builds alike.
+set(mbedtls_dir "${KALIUM_THIRD_PARTY_DIR}/mbedtls")
+add_library(kalium_sha256 STATIC "${mbedtls_dir}/library/sha256.c" "${mbedtls_dir}/library/platform_util.c")
+target_include_directories(kalium_sha256 SYSTEM PUBLIC "${mbedtls_dir}/include" PRIVATE "${mbedtls_dir}/library")
+target_compile_options(kalium_sha256 PRIVATE -w)
+add_library(kalium::sha256 ALIAS kalium_sha256)
 
 # Debian installs header-only libraries in /usr/include, which an Emscripten build must never put on its
 # include path (it would pull in host glibc headers). A folder of links to just those headers serves both.

@@ -22,11 +22,13 @@
 //   [SECTION] Reading ECG files
 //   [SECTION] Writing ECG files
 //   [SECTION] Preparing the network input
+//   [SECTION] Estimating K+ (ECG12Net on XNNPACK; library kalium_nn)
 #pragma once
 
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -279,5 +281,65 @@ struct network_input {
 // shorter than 10 s but at least 2.5 s use 0-2.5 s for every lead, with a warning. Errors: a missing
 // standard lead, or less than 2.5 s.
 result<network_input> ecg_prepare_input(const ecg_record &record);
+
+// [SECTION] Estimating K+ (ECG12Net on XNNPACK; library kalium_nn) ---------------------------------------
+
+// The paper's K+ groups, mEq/L: <=2.5, 2.5-3.5, 3.5-5.5, 5.5-6.5, >=6.5 (edges as in model/model.py).
+constexpr int k_group_count = 5;
+extern const char *const k_group_names[k_group_count];
+extern const char *const k_group_labels[k_group_count];  // "severe hypokalemia", ..., "severe hyperkalemia"
+int k_group_of(double k_meq_l);
+// The estimate as shown: one decimal inside 1.5-7.5, "<1.5" or ">7.5" outside (the range the paper estimates).
+std::string k_display(double k_meq_l);
+
+struct k_prediction {
+    double k_meq_l = 0.0;                        // continuous estimate (attention-weighted lead estimates)
+    std::string k_display;                       // "4.3", "<1.5", ">7.5"
+    int group = 0;                               // group of the estimate, 0..4
+    bool has_group_probs = false;                // the model has the 5-group head
+    double group_probs[k_group_count] = {};      // softmax of the attention-weighted group logits
+    float lead_k[k_standard_lead_count] = {};    // each lead's own estimate
+    float lead_attention[k_standard_lead_count] = {};  // alpha_l, sums to 1
+    // Class-activation maps at input resolution: 12 x 1250, lead-major, each lead scaled to [0, 1]
+    // (1 = where that lead's trace pushed its estimate up most). window_start says where each lead's
+    // 1250 samples lie in the 500 Hz record.
+    std::vector<float> cam;
+    size_t window_start[k_standard_lead_count] = {};
+    std::string model_name, model_sha256;
+    std::vector<std::string> warnings;           // from preparation and from the model
+};
+
+struct model_options {
+    // Lower-case hex sha256 the file must have (the shipped manifest); empty: not checked.
+    std::string expected_sha256;
+    int threads = 1;                             // worker threads natively (pthreadpool); 1 in the browser
+};
+
+// ECG12Net loaded from a weights file (model/FORMAT.md) and built once as an XNNPACK runtime.
+class k_model {
+public:
+    // Checks magic, version, header, config, every tensor's name, shape, dtype and bounds, and the sha256;
+    // each failure is a status naming what is wrong. The bytes need not outlive the call.
+    static result<std::unique_ptr<k_model>> load(const uint8_t *data, size_t size, const model_options &options = {});
+    ~k_model();
+    k_model(const k_model &) = delete;
+    k_model &operator=(const k_model &) = delete;
+
+    const std::string &name() const;
+    const std::string &sha256() const;   // of the file as loaded
+    // One ECG's prediction from its prepared input (ecg_prepare_input). Reuses the runtime; not thread-safe.
+    result<k_prediction> predict(const network_input &input);
+
+    struct impl;
+
+private:
+    explicit k_model(std::unique_ptr<impl> p);
+    std::unique_ptr<impl> impl_;
+};
+
+// The expected sha256 from a manifest's text ("<64 hex>  name" as sha256sum writes it); "" if none is found.
+std::string sha256_from_manifest(std::string_view manifest_text);
+// Lower-case hex sha256 of bytes.
+std::string sha256_hex(const uint8_t *data, size_t size);
 
 }  // namespace kalium

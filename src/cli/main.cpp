@@ -21,6 +21,7 @@ int cmd_version(int argc, char **argv);
 
 const cli_command k_commands[] = {
     {"inspect", "read ECG files and print what they hold (JSON)", cli_inspect},
+    {"predict", "estimate serum K+ from ECG files with ECG12Net (JSON, JSONL or CSV)", cli_predict},
     {"convert", "write ECG files as WFDB (format 16) or CSV", cli_convert},
     {"version", "print the version and what this build is", cmd_version},
 };
