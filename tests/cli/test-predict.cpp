@@ -1,0 +1,173 @@
+// cli/test-predict.cpp: `kalium predict` as a user runs it (native only): one result per ECG in every sample
+// format the readers take, the documented JSON keys and their invariants, per-file errors with exit status 1
+// after the other files, JSONL and CSV, and a damaged model refused with the reason.
+#include "test-util.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+struct run_result {
+    int exit_code = -1;
+    std::string out;
+};
+
+// Runs the CLI; `stderr_too` merges stderr into out.
+run_result run_predict(const std::string &args, bool stderr_too = false) {
+    run_result r;
+    const std::string command = std::string(KALIUM_CLI_PATH) + " predict " + args + (stderr_too ? " 2>&1" : " 2>/dev/null");
+    FILE *p = popen(command.c_str(), "r");
+    REQUIRE(p != nullptr);
+    char buffer[4096];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof(buffer), p)) > 0) r.out.append(buffer, n);
+    const int status = pclose(p);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+// One 12-lead ECG of each format the readers take.
+const char *const k_one_per_format[] = {
+    "samples/wfdb/ludb_1/1.hea",
+    "samples/wfdb/challenge2021/E07500.hea",
+    "samples/philips-xml/sierra_1_04_ad4d3d80-d165_1-04_orig.xml",
+    "samples/ge-muse-xml/braveheart_example1.xml",
+    "samples/hl7-aecg/hl7_2003-12_Example_aECG.xml",
+    "samples/scp-ecg/ecgtoolkit_Example.scp",
+    "samples/dicom/ecgtoolkit_Example.dcm",
+    "samples/edf/contec_0000050.ECG.edf",
+    "samples/csv/denismot_ECG_12L.csv",
+};
+
+void check_prediction(const nlohmann::json &p) {
+    for (const char *key : {"file", "k_plus", "k_plus_display", "group", "group_probs", "lead_k", "lead_attention", "warnings", "model"})
+        CHECK(p.contains(key));
+    const double k = p["k_plus"];
+    CHECK(std::isfinite(k));
+    const std::string display = p["k_plus_display"];
+    if (k < 1.5) CHECK(display == "<1.5");
+    else if (k > 7.5) CHECK(display == ">7.5");
+    else CHECK(std::abs(std::stod(display) - k) <= 0.05 + 1e-9);
+    const char *groups[] = {"<=2.5", "2.5-3.5", "3.5-5.5", "5.5-6.5", ">=6.5"};
+    const int g = (k > 2.5) + (k > 3.5) + (k >= 5.5) + (k >= 6.5);
+    CHECK(p["group"] == groups[g]);
+    double sum_p = 0, sum_a = 0;
+    for (const char *name : groups) {
+        REQUIRE(p["group_probs"].contains(name));
+        const double v = p["group_probs"][name];
+        CHECK(v >= 0.0);
+        sum_p += v;
+    }
+    CHECK(sum_p == Approx(1.0).margin(1e-6));
+    REQUIRE(p["lead_k"].size() == 12);
+    REQUIRE(p["lead_attention"].size() == 12);
+    for (const char *lead : {"I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"}) {
+        REQUIRE(p["lead_attention"].contains(lead));
+        const double a = p["lead_attention"][lead];
+        CHECK((a > 0.0 && a < 1.0));
+        sum_a += a;
+        CHECK(std::isfinite(p["lead_k"][lead].get<double>()));
+    }
+    CHECK(sum_a == Approx(1.0).margin(1e-5));
+    CHECK(p["model"]["name"] == "ecg12net-1");
+    CHECK(p["model"]["sha256"].get<std::string>().size() == 64);
+}
+
+}  // namespace
+
+TEST_CASE("kalium predict gives one result per ECG in every sample format", "[cli][predict]") {
+    std::string args;
+    for (const char *f : k_one_per_format) args += " " + shared_ecg(f);
+    run_result r = run_predict(args);
+    INFO(r.out);
+    REQUIRE(r.exit_code == 0);
+    auto j = nlohmann::json::parse(r.out);
+    REQUIRE(j.is_array());
+    REQUIRE(j.size() == std::size(k_one_per_format));
+    for (size_t i = 0; i < j.size(); i++) {
+        INFO(k_one_per_format[i]);
+        CHECK(j[i]["file"] == shared_ecg(k_one_per_format[i]));
+        check_prediction(j[i]);
+    }
+    // the same ECG stored as HL7 aECG and as SCP-ECG (ECGToolkit's example) gives the same estimate
+    CHECK(j[4]["k_plus"].get<double>() == Approx(j[5]["k_plus"].get<double>()).margin(0.02));
+}
+
+TEST_CASE("kalium predict reports the files it cannot use and still predicts the others", "[cli][predict]") {
+    const std::string good = shared_ecg("samples/wfdb/ludb_1/1.hea");
+    run_result r = run_predict("/no/such/file.xml " + shared_ecg("samples/wfdb/mitdb_100/100.hea") + " " + good);
+    INFO(r.out);
+    CHECK(r.exit_code == 1);
+    auto j = nlohmann::json::parse(r.out);
+    REQUIRE(j.size() == 3);
+    CHECK(j[0]["file"] == "/no/such/file.xml");
+    CHECK_THAT(j[0]["error"].get<std::string>(), Catch::Contains("No such file"));
+    // MIT-BIH 100 has two leads: the network needs the 12 standard ones
+    CHECK_THAT(j[1]["error"].get<std::string>(), Catch::Contains("missing"));
+    CHECK_FALSE(j[1].contains("k_plus"));
+    check_prediction(j[2]);
+}
+
+TEST_CASE("kalium predict writes JSONL and CSV with the same numbers as JSON", "[cli][predict]") {
+    const std::string files = shared_ecg("samples/wfdb/ludb_1/1.hea") + " " + shared_ecg("samples/csv/contec_0000050.ECG.csv") +
+                              " " + shared_ecg("samples/dicom/ecgtoolkit_Example.dcm");
+    run_result json = run_predict(files), jsonl = run_predict("--format jsonl " + files), csv = run_predict("--format csv " + files);
+    CHECK(json.exit_code == 1);   // the Contec CSV has no V1-V6
+    CHECK(jsonl.exit_code == 1);
+    CHECK(csv.exit_code == 1);
+    auto all = nlohmann::json::parse(json.out);
+    std::istringstream lines(jsonl.out);
+    std::string line;
+    size_t i = 0;
+    for (; std::getline(lines, line); i++) {
+        auto one = nlohmann::json::parse(line);
+        REQUIRE(i < all.size());
+        CHECK(one == all[i]);
+    }
+    CHECK(i == 3);
+    std::istringstream rows(csv.out);
+    std::string header;
+    REQUIRE(std::getline(rows, header));
+    CHECK(header.rfind("file,k_plus,k_plus_display,group,p_<=2.5,", 0) == 0);
+    const auto columns = [](const std::string &s) { return std::count(s.begin(), s.end(), ',') + 1; };
+    CHECK(columns(header) == 4 + 5 + 12 + 12 + 2);
+    std::vector<std::string> body;
+    for (std::string row; std::getline(rows, row);) body.push_back(row);
+    REQUIRE(body.size() == 3);
+    for (const std::string &row : body) CHECK(columns(row) == columns(header));
+    const std::string first_k = body[0].substr(body[0].find(',') + 1, body[0].find(',', body[0].find(',') + 1) - body[0].find(',') - 1);
+    CHECK(std::stod(first_k) == Approx(all[0]["k_plus"].get<double>()).margin(1e-5));
+    CHECK_THAT(body[1], Catch::Contains("missing"));
+}
+
+TEST_CASE("kalium predict refuses a damaged model with the reason", "[cli][predict]") {
+    const std::string shipped = std::string(KALIUM_MODEL_DIR) + "/ecg12net-1.kmodel";
+    char pattern[] = "/tmp/kalium-predict-test-XXXXXX";
+    REQUIRE(mkdtemp(pattern) != nullptr);
+    const std::string copy = std::string(pattern) + "/m.kmodel";
+    std::vector<uint8_t> bytes = read_bytes(shipped);
+    bytes[bytes.size() / 3] ^= 0x10;
+    std::ofstream(copy, std::ios::binary).write(reinterpret_cast<const char *>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    const std::vector<uint8_t> manifest = read_bytes(shipped + ".sha256");
+    std::ofstream(copy + ".sha256", std::ios::binary).write(reinterpret_cast<const char *>(manifest.data()), static_cast<std::streamsize>(manifest.size()));
+    run_result r = run_predict("--model " + copy + " " + shared_ecg("samples/wfdb/ludb_1/1.hea"), true);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.out, Catch::Contains("sha256") && Catch::Contains("does not match"));
+    run_result missing = run_predict("--model /no/such.kmodel " + shared_ecg("samples/wfdb/ludb_1/1.hea"), true);
+    CHECK(missing.exit_code == 1);
+    CHECK_THAT(missing.out, Catch::Contains("/no/such.kmodel"));
+    CHECK(run_predict("--format xml x").exit_code == 2);
+    CHECK(run_predict("--threads 0 x").exit_code == 2);
+    CHECK(run_predict("").exit_code == 2);
+    std::remove((copy + ".sha256").c_str());
+    std::remove(copy.c_str());
+    rmdir(pattern);
+}
