@@ -173,6 +173,47 @@ def evaluate_synthetic(net, n, seed):
     return results
 
 
+def shifted_layouts(rec):
+    """The four 2.5 s window layouts of a 10 s record: layout s puts lead l's window at position (l // 3 + s) % 4,
+    so s = 0 is the Philips print layout the network was trained on and every lead's 10 s is covered once over the
+    four. Built from the core's own baseline removal; layout 0 equals kc.prepare_input (checked by the caller)."""
+    kc = data.core()
+    fs = rec["fs_hz"]
+    n = 1250
+    x = np.stack([kc.remove_baseline(kc.resample(np.ascontiguousarray(l, np.float32), fs, 500.0), 500.0)
+                  for l in rec["samples_uv"]]) / 1000.0
+    if x.shape[1] < 4 * n:
+        return None
+    out = np.empty((4, 12, n), np.float32)
+    for s in range(4):
+        for l in range(12):
+            start = ((l // 3 + s) % 4) * n
+            out[s, l] = x[l, start:start + n]
+    return out
+
+
+def evaluate_four_windows(net, hashes, truth, x_philips, k_philips):
+    """Issue 5's question: does averaging the K+ estimates of the four window layouts help on the validation ECGs?
+    Reported, not used for any choice inside this run: the app keeps the single Philips layout unless this shows
+    a clear gain."""
+    kc = data.core()
+    layouts, worst = [], 0.0
+    for h, xp in zip(hashes, x_philips):
+        rec = kc.read(str(data.HMC_ECG_DIR / f"{h}.csv"))
+        lay = shifted_layouts(rec)
+        worst = max(worst, float(np.abs(lay[0] - xp).max()))
+        layouts.append(lay)
+    lay = np.stack(layouts)                     # (100, 4, 12, 1250)
+    k4 = predict(net, lay.reshape(-1, 12, 1250))["k"].reshape(len(hashes), 4)
+    k_mean = k4.mean(1)
+    rows = {}
+    for name, k in (("Philips layout only (shipped)", k_philips), ("mean of the 4 layouts", k_mean)):
+        sc = network_scores(k)
+        rows[name] = bootstrap(lambda i: metrics(truth[i], k_group(k)[i], {c: v[i] for c, v in sc.items()}), len(truth))
+    return rows, {"layout0_max_abs_diff_mv": worst,
+                  "per_layout_k_sd_mean": float(k4.std(1).mean())}
+
+
 def evaluate_real(net):
     """The 100 validation ECGs: the network, the T/R baseline, the authors' model and the 7 physicians."""
     import csv
@@ -231,7 +272,9 @@ def evaluate_real(net):
     for d in doctors:
         rows[f"physician {d}"] = {k: [v, float("nan"), float("nan")]
                                   for k, v in metrics(truth, doc_groups[d]).items()}
+    four_rows, four_info = evaluate_four_windows(net, hashes, truth, x, k_pred)
     extra = {"k_pred": k_pred.tolist(), "truth": truth.tolist(), "t_over_r": tr.tolist(),
+             "four_windows": {"rows": four_rows, **four_info},
              "t_over_r_unmeasured": n_unmeasured,
              "k_pred_mean_by_true_group": [float(k_pred[truth == g].mean()) for g in range(5)],
              "predicted_group_counts": np.bincount(k_group(k_pred), minlength=5).tolist(),
@@ -269,6 +312,11 @@ def report(real_rows, synthetic, extra, model_name):
              + ", ".join(f"{v:.2f}" for v in extra["k_pred_mean_by_true_group"])
              + f"; predicted groups: {extra['predicted_group_counts']}. "
              + f"T/R baseline: {extra['t_over_r_unmeasured']} ECGs without measurable beats ranked neutral.", ""]
+    fw = extra["four_windows"]
+    parts += ["## Four 2.5 s window layouts per 10 s ECG vs the Philips layout alone (the 100 real ECGs)", "",
+              table(fw["rows"], auc_keys + ["kappa 5 groups", "kappa 3 groups"]), "",
+              f"Layout 0 rebuilt in Python equals the core's input within {fw['layout0_max_abs_diff_mv']:.1e} mV; "
+              f"mean SD of the 4 layouts' K+ estimates per ECG: {fw['per_layout_k_sd_mean']:.2f} mEq/L.", ""]
     for name, rows in synthetic.items():
         parts += [f"## Held-out synthetic ECGs: {name}", "",
                   table({"ECG12Net": rows}, ["mae"] + auc_keys + ["kappa 5 groups", "kappa 3 groups"]), ""]

@@ -201,7 +201,8 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     weights = out / f"{args.name}.kmodel"
-    training = {"steps": ckpt["step"], "minutes": round(ckpt["minutes"], 1), "config": ckpt["config"]}
+    training = {"steps": ckpt["step"], "minutes": round(ckpt["minutes"], 1), "config": ckpt["config"],
+                **({"adabn": ckpt["adabn"]} if "adabn" in ckpt else {})}
     save_weights(weights, net, args.name, args.dtype, training)
     digest = sha256_of(weights)
     (out / f"{args.name}.kmodel.sha256").write_text(f"{digest}  {weights.name}\n")

@@ -125,7 +125,14 @@ result<network_input> ecg_prepare_input(const ecg_record &record) {
     input.values_mv.assign(k_standard_lead_count * window, 0.0f);
     for (int l = 0; l < k_standard_lead_count; l++) {
         const ecg_lead *lead = record.find(static_cast<lead_id>(l));
-        if (!lead) return status::error(status_code::invalid_argument, "prepare: lead %s is missing", lead_id_name(static_cast<lead_id>(l)));
+        if (!lead) {
+            // name what the record has, so the user sees why (a 2-lead Holter strip, a 3-lead record, ...)
+            std::string have;
+            for (const ecg_lead &other : record.leads) have += (have.empty() ? "" : ", ") + other.name;
+            return status::error(status_code::invalid_argument,
+                                 "prepare: lead %s is missing: the network needs the 12 standard leads; this record has %zu (%s)",
+                                 lead_id_name(static_cast<lead_id>(l)), record.leads.size(), have.c_str());
+        }
         size_t missing = 0;
         for (float v : lead->samples_uv) missing += std::isfinite(v) ? 0 : 1;
         if (missing) input.warnings.push_back("lead " + lead->name + ": " + std::to_string(missing) + " missing samples read as 0");
