@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 run=build/model/ecg12net-1
-choice="${1:-adabn}"    # what step 3 chose for the shipped model (see MODEL_CARD.md): adabn or plain
+choice="${1:-plain}"    # what step 3 chose for the shipped model (see MODEL_CARD.md): adabn or plain
 /usr/bin/python3 model/train.py --config=model/runs/ecg12net-1.json
 /usr/bin/python3 model/adapt_bn.py "$run/ckpt.pt" --out="$run/ckpt-adabn.pt"
 /usr/bin/python3 model/evaluate.py --checkpoint="$run/ckpt.pt" --synthetic=0 --out="$run/eval-plain"
