@@ -359,7 +359,7 @@ def main(argv=None):
     ap.add_argument("--weights", default=str(HERE / "ecg12net-1.kmodel"))
     ap.add_argument("--checkpoint", help="evaluate a train.py checkpoint instead of a weights file")
     ap.add_argument("--out", default=str(data.ROOT / "build" / "model" / "eval"))
-    ap.add_argument("--synthetic", type=int, default=250, help="held-out synthetic ECGs of each kind")
+    ap.add_argument("--synthetic", type=int, default=150, help="held-out synthetic ECGs of each kind")
     ap.add_argument("--seed", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=0)
     args = ap.parse_args(argv)

@@ -137,7 +137,15 @@ TEST_CASE("kalium predict writes JSONL and CSV with the same numbers as JSON", "
     std::string header;
     REQUIRE(std::getline(rows, header));
     CHECK(header.rfind("file,k_plus,k_plus_display,group,p_<=2.5,", 0) == 0);
-    const auto columns = [](const std::string &s) { return std::count(s.begin(), s.end(), ',') + 1; };
+    const auto columns = [](const std::string &s) {   // RFC 4180: commas inside quotes do not separate
+        long n = 1;
+        bool quoted = false;
+        for (char c : s) {
+            if (c == '"') quoted = !quoted;
+            else if (c == ',' && !quoted) n++;
+        }
+        return n;
+    };
     CHECK(columns(header) == 4 + 5 + 12 + 12 + 2);
     std::vector<std::string> body;
     for (std::string row; std::getline(rows, row);) body.push_back(row);
