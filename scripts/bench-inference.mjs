@@ -11,7 +11,7 @@
 //   kalium native 1/2 threads       build/native/bin/bench-ecg12net --serve (a child process)
 //   onnxruntime-node 1/2 threads    intraOpNumThreads, executionMode sequential, graphOptimizationLevel all
 //   onnxruntime-web node 1 thread   wasm SIMD, in a worker thread (its own JS realm)
-//   kalium wasm node 1 thread       build/wasm/bench-web/kalium-bench.{js,wasm}, in this process
+//   kalium wasm node 1 thread       build/wasm/bench-web/kalium-bench.{js,wasm}, in a worker thread too
 //   headless Chromium (one page each, served with COOP/COEP by scripts/serve.mjs, page in tests/bench/web):
 //     onnxruntime-web 1/2 threads, kalium wasm 1 thread, kalium wasm 2 threads (-pthread build, if built)
 // Also: the standalone wasm command line under node (bench-ecg12net.js, heap size), the download size of the app
@@ -20,6 +20,7 @@
 //
 // The ONNX is exported from whatever model/ecg12net-1.kmodel is present (model/export.py), cached in build/bench
 // by the kmodel's sha256. Every runtime's K+ is printed, so a mismatch between kalium and the ONNX shows.
+// The latest result is also written to build/bench/inference.json.
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -37,26 +38,33 @@ const GFLOP = 5.93;                                            // per ECG (RESUL
 const CEILING = { chromium: 49, node: 45, native: 220 };        // GFLOP/s per core (RESULTS.md)
 const MODEL_NAME = 'ecg12net-1';
 
-// ---- worker: onnxruntime-web in node, in its own realm -------------------------------------------------------
+// ---- workers: each wasm runtime in node runs in a worker thread of its own (its own JS realm and isolate) ----
 async function workerMain() {
-  const ort = await import('onnxruntime-web');
-  ort.env.wasm.numThreads = workerData.threads;
-  const session = await ort.InferenceSession.create(workerData.onnx, {
-    executionProviders: ['wasm'], graphOptimizationLevel: 'all', executionMode: 'sequential',
-    intraOpNumThreads: workerData.threads, interOpNumThreads: 1,
-  });
-  const x = new ort.Tensor('float32', new Float32Array(workerData.input), [1, 12, 1250]);
-  parentPort.on('message', async (n) => {
-    const ms = [];
-    let k = 0;
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      const out = await session.run({ ecg: x });
-      ms.push(performance.now() - t0);
-      k = out.k.data[0];
-    }
-    parentPort.postMessage({ ms, k });
-  });
+  let run;
+  if (workerData.role === 'ort-web') {
+    const ort = await import('onnxruntime-web');
+    ort.env.wasm.numThreads = workerData.threads;
+    const session = await ort.InferenceSession.create(workerData.onnx, {
+      executionProviders: ['wasm'], graphOptimizationLevel: 'all', executionMode: 'sequential',
+      intraOpNumThreads: workerData.threads, interOpNumThreads: 1,
+    });
+    const x = new ort.Tensor('float32', new Float32Array(workerData.input), [1, 12, 1250]);
+    run = async (n) => {
+      const ms = [];
+      let k = 0;
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        const out = await session.run({ ecg: x });
+        ms.push(performance.now() - t0);
+        k = out.k.data[0];
+      }
+      return { ms, k };
+    };
+  } else {
+    const kalium = await startKaliumWasmNode(workerData.dir, workerData.kmodel, workerData.ecgFile);
+    run = async (n) => ({ ...(await kalium.run(n)), load_ms: kalium.loadMs });
+  }
+  parentPort.on('message', async (n) => parentPort.postMessage(await run(n)));
   parentPort.postMessage({ ready: true });
 }
 
@@ -133,7 +141,7 @@ async function startNative(exe, kmodel, inputBin) {
   }
 }
 
-// kalium wasm in node (the browser module, environment web,worker,node), in this realm.
+// kalium wasm in node (the browser module, environment web,worker,node), in the calling realm (a worker).
 async function startKaliumWasmNode(dir, kmodel, ecgFile) {
   const factory = require(path.join(dir, 'kalium-bench.js'));
   const Module = await factory({ wasmBinary: fs.readFileSync(path.join(dir, 'kalium-bench.wasm')), print: () => {}, printErr: () => {} });
@@ -193,10 +201,8 @@ async function startOrtNode(onnx, input, threads) {
   };
 }
 
-async function startOrtWebNode(onnx, input) {
-  const worker = new Worker(fileURLToPath(import.meta.url), {
-    workerData: { onnx: fs.readFileSync(onnx), input: input.buffer.slice(input.byteOffset, input.byteOffset + input.byteLength), threads: 1 },
-  });
+async function startNodeWorker(data) {
+  const worker = new Worker(fileURLToPath(import.meta.url), { workerData: data });
   await new Promise((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
@@ -300,7 +306,7 @@ async function main() {
 
   // The standalone wasm command line (not interleaved): its own timing and the heap it ends with.
   log('running the wasm command line under node');
-  const cli = spawnSync('node', ['--no-experimental-fetch', wasmCli, '--json', '--runs', '5', '--warmup', '1', '--ecg', ecgFile],
+  const cli = spawnSync('node', ['--no-experimental-fetch', wasmCli, '--json', '--runs', '5', '--warmup', '3', '--ecg', ecgFile],
     { cwd: repo, encoding: 'utf8' });
   if (cli.status === 0) {
     const r = JSON.parse(cli.stdout).results[0];
@@ -318,9 +324,10 @@ async function main() {
   const ort2 = await startOrtNode(onnx, input, 2);
   runtimes.push({ key: 'ort_node_1t', label: 'onnxruntime-node 1.30', where: 'native', threads: 1, run: ort1.run });
   runtimes.push({ key: 'ort_node_2t', label: 'onnxruntime-node 1.30', where: 'native', threads: 2, run: ort2.run });
-  const ortWebNode = await startOrtWebNode(onnx, input);
+  const ortWebNode = await startNodeWorker({ role: 'ort-web', onnx: fs.readFileSync(onnx), threads: 1,
+    input: input.buffer.slice(input.byteOffset, input.byteOffset + input.byteLength) });
   runtimes.push({ key: 'ort_web_node_1t', label: 'onnxruntime-web 1.30 (wasm SIMD)', where: 'node', threads: 1, run: ortWebNode.run });
-  const kwn = await startKaliumWasmNode(benchWebDir, kmodel, ecgFile);
+  const kwn = await startNodeWorker({ role: 'kalium-wasm', dir: benchWebDir, kmodel, ecgFile });
   runtimes.push({ key: 'kalium_wasm_node_1t', label: 'kalium wasm (XNNPACK, SIMD)', where: 'node', threads: 1, run: kwn.run });
 
   let browser = null, server = null;
@@ -375,7 +382,7 @@ async function main() {
     result.runtimes[r.key] = s;
   }
   result.runtimes.kalium_native_1t.load_ms = round(native.loads[1], 1);
-  result.runtimes.kalium_wasm_node_1t.load_ms = round(kwn.loadMs, 1);
+  result.runtimes.kalium_wasm_node_1t.load_ms = round(samples.kalium_wasm_node_1t[0]?.load_ms, 1);
 
   // Cold start: a fresh context (empty cache), navigation start to the first K+.
   if (browser) {
@@ -403,6 +410,7 @@ async function main() {
   if (server) server.close();
   native.stop();
   ortWebNode.stop();
+  kwn.stop();
 
   // Download size of the app: what a first visit fetches (site wasm + js, weights).
   const site = path.join(repo, 'build/wasm/site');
@@ -448,6 +456,7 @@ async function main() {
     download_le_8mb: check(round(result.download.total_bytes / 1048576, 2), (v) => v <= 8),
   };
   if (problems.length) result.problems = problems;
+  fs.writeFileSync(path.join(outDir, 'inference.json'), `${JSON.stringify(result, null, 1)}\n`);   // the latest run
 
   if (json) {
     process.stdout.write(`${JSON.stringify(result, null, 1)}\n`);
@@ -462,13 +471,13 @@ async function main() {
       `${p(s.gflops, 8)} ${p(s.ceiling_fraction === null ? null : `${Math.round(s.ceiling_fraction * 100)}%`, 8)} ${p(s.k, 8)}`);
   }
   const c = result.kalium_wasm_node_cli;
-  if (c) console.log(`kalium wasm command line under node: ${c.error ?? `median ${c.median_ms} ms, min ${c.min_ms} ms, heap ${(c.heap_bytes / 1048576).toFixed(1)} MB`}`);
+  if (c) console.log(`kalium wasm command line under node: ${c.error ?? `median ${c.median_ms} ms, min ${c.min_ms} ms, heap ${(c.heap_bytes / 1048576).toFixed(1)} MiB`}`);
   console.log(`ratio_browser_1t_vs_ort_web ${result.ratio_browser_1t_vs_ort_web} (target <= 0.65); ratio_native_1t_vs_ort_node ` +
     `${result.ratio_native_1t_vs_ort_node} (target <= 1; on CPU time ${result.ratio_native_1t_vs_ort_node_cpu})`);
   console.log(`2-thread speedups: ${Object.entries(result.speedup_2t).map(([k, v]) => `${k} ${v ?? 'n/a'}`).join(', ')} (target >= 1.7 in the browser)`);
   console.log(`wasm peak memory ${heap ? (heap / 1048576).toFixed(2) : '-'} MiB heap, malloc peak ` +
-    `${result.wasm_malloc_peak_bytes ? (result.wasm_malloc_peak_bytes / 1048576).toFixed(2) : '-'} MiB (target <= 64); download ${(result.download.total_bytes / 1048576).toFixed(2)} MB ` +
-    `(gzip ${(result.download.total_gzip_bytes / 1048576).toFixed(2)} MB; target <= 8 MB)`);
+    `${result.wasm_malloc_peak_bytes ? (result.wasm_malloc_peak_bytes / 1048576).toFixed(2) : '-'} MiB (target <= 64); download ${(result.download.total_bytes / 1048576).toFixed(2)} MiB ` +
+    `(gzip ${(result.download.total_gzip_bytes / 1048576).toFixed(2)} MiB; target <= 8 MB)`);
   for (const [k, v] of Object.entries(result.cold_start_chromium || {})) {
     console.log(`cold start in Chromium, ${k}: first result ${v.first_result_ms} ms after navigation start (median of ${v.runs})`);
   }
