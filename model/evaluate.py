@@ -179,7 +179,7 @@ def shifted_layouts(rec):
     four. Built from the core's own baseline removal; layout 0 equals kc.prepare_input (checked by the caller)."""
     kc = data.core()
     fs = rec["fs_hz"]
-    n = 1250
+    n = int(kc.network_window_samples)
     x = np.stack([kc.remove_baseline(kc.resample(np.ascontiguousarray(l, np.float32), fs, 500.0), 500.0)
                   for l in rec["samples_uv"]]) / 1000.0
     if x.shape[1] < 4 * n:

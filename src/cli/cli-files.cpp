@@ -9,9 +9,7 @@
 #include <cstring>
 #include <sys/stat.h>
 
-namespace {
-
-bool read_file(const std::string &path, std::vector<uint8_t> &bytes, std::string &error) {
+bool cli_read_file(const std::string &path, std::vector<uint8_t> &bytes, std::string &error) {
     struct stat st;
     if (stat(path.c_str(), &st) != 0) {
         error = path + ": " + std::strerror(errno);
@@ -41,6 +39,8 @@ bool read_file(const std::string &path, std::vector<uint8_t> &bytes, std::string
     return true;
 }
 
+namespace {
+
 std::string dir_of(const std::string &path) {
     size_t slash = path.find_last_of('/');
     return slash == std::string::npos ? std::string() : path.substr(0, slash + 1);
@@ -58,7 +58,7 @@ std::vector<cli_input> cli_load_inputs(const std::vector<std::string> &paths) {
     for (const std::string &path : paths) {
         cli_input in;
         in.path = path;
-        if (!read_file(path, in.bytes, in.error)) {
+        if (!cli_read_file(path, in.bytes, in.error)) {
             inputs.push_back(std::move(in));
             continue;
         }
@@ -81,7 +81,7 @@ std::vector<cli_input> cli_load_inputs(const std::vector<std::string> &paths) {
                 companion.path = dir_of(path) + token;
                 std::string ignored;
                 struct stat st;
-                if (stat(companion.path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && read_file(companion.path, companion.bytes, ignored))
+                if (stat(companion.path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && cli_read_file(companion.path, companion.bytes, ignored))
                     in.companions.push_back(std::move(companion));
             }
         }

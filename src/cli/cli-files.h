@@ -16,6 +16,9 @@ struct cli_input {
     std::string error;                 // why the file could not be loaded ("" when loaded)
 };
 
+// The whole regular file at path (at most kalium's per-file limit); on failure `error` says why, naming the path.
+bool cli_read_file(const std::string &path, std::vector<uint8_t> &bytes, std::string &error);
+
 // Reads each path; for WFDB headers also the files they name (WFDB records are given by their .hea).
 std::vector<cli_input> cli_load_inputs(const std::vector<std::string> &paths);
 

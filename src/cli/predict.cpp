@@ -12,7 +12,6 @@
 #include "cli-commands.h"
 #include "cli-files.h"
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -26,17 +25,6 @@
 namespace {
 
 const char *lead_name(size_t l) { return kalium::lead_id_name(static_cast<kalium::lead_id>(l)); }
-
-bool read_whole(const std::string &path, std::vector<uint8_t> &out) {
-    FILE *f = std::fopen(path.c_str(), "rb");
-    if (!f) return false;
-    uint8_t chunk[1 << 16];
-    size_t n;
-    while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) out.insert(out.end(), chunk, chunk + n);
-    const bool ok = !std::ferror(f);
-    std::fclose(f);
-    return ok;
-}
 
 nlohmann::ordered_json prediction_json(const std::string &file, const kalium::k_prediction &p) {
     nlohmann::ordered_json j;
@@ -170,13 +158,14 @@ int cli_predict(int argc, char **argv) {
         model_path = env && *env ? env : KALIUM_DEFAULT_MODEL;
     }
     std::vector<uint8_t> model_bytes, manifest;
-    if (!read_whole(model_path, model_bytes)) {
-        std::fprintf(stderr, "kalium predict: cannot read the model file %s: %s\n", model_path.c_str(), std::strerror(errno));
+    std::string read_error;
+    if (!cli_read_file(model_path, model_bytes, read_error)) {
+        std::fprintf(stderr, "kalium predict: cannot read the model file %s\n", read_error.c_str());
         return 1;
     }
     kalium::model_options model_options;
     model_options.threads = threads;
-    if (read_whole(model_path + ".sha256", manifest)) {
+    if (cli_read_file(model_path + ".sha256", manifest, read_error)) {
         model_options.expected_sha256 = kalium::sha256_from_manifest(std::string(manifest.begin(), manifest.end()));
         if (model_options.expected_sha256.empty()) {
             std::fprintf(stderr, "kalium predict: %s.sha256 holds no sha256\n", model_path.c_str());

@@ -110,6 +110,10 @@ struct k_model::impl {
     std::vector<float> input, features;             // 12 x 1250 x 1; 12 x out_width x out_channels (NHWC)
     // after the trunk (plain C++)
     std::vector<float> bn_scale, bn_shift;
+    const model_tensor *reg_w = nullptr, *reg_b = nullptr, *att0_w = nullptr, *att0_b = nullptr, *att3_w = nullptr,
+                       *att3_b = nullptr, *groups_w = nullptr, *groups_b = nullptr;
+    std::vector<float> pooled;                      // 12 x C, the mean over time per lead
+    std::vector<double> cam_row, cam_up;            // one lead's map at feature and at input resolution
 
     const model_tensor *tensor(const std::string &name_) const {
         const auto it = file.tensors.find(name_);
@@ -221,18 +225,18 @@ struct k_model::impl {
             bn_scale[c] = g->values[c] / std::sqrt(v->values[c] + 1e-5f);
             bn_shift[c] = b->values[c] - m->values[c] * bn_scale[c];
         }
-        // heads and attention: check them now so predict() cannot meet a missing tensor
-        const model_tensor *t;
+        // heads and attention: checked now, so predict() cannot meet a missing tensor, and kept as pointers
+        // (map nodes stay where they are when the trunk's tensors are erased after the build)
         const size_t h = cfg.attention_hidden;
-        if (status s = need("heads.regression.weight", {k_leads, channels, 1}, &t); !s) return s;
-        if (status s = need("heads.regression.bias", {k_leads}, &t); !s) return s;
-        if (status s = need("attention.0.weight", {k_leads * h, channels, 1}, &t); !s) return s;
-        if (status s = need("attention.0.bias", {k_leads * h}, &t); !s) return s;
-        if (status s = need("attention.3.weight", {k_leads, h, 1}, &t); !s) return s;
-        if (status s = need("attention.3.bias", {k_leads}, &t); !s) return s;
+        if (status s = need("heads.regression.weight", {k_leads, channels, 1}, &reg_w); !s) return s;
+        if (status s = need("heads.regression.bias", {k_leads}, &reg_b); !s) return s;
+        if (status s = need("attention.0.weight", {k_leads * h, channels, 1}, &att0_w); !s) return s;
+        if (status s = need("attention.0.bias", {k_leads * h}, &att0_b); !s) return s;
+        if (status s = need("attention.3.weight", {k_leads, h, 1}, &att3_w); !s) return s;
+        if (status s = need("attention.3.bias", {k_leads}, &att3_b); !s) return s;
         if (cfg.has_groups) {
-            if (status s = need("heads.groups.weight", {k_leads * k_group_count, channels, 1}, &t); !s) return s;
-            if (status s = need("heads.groups.bias", {k_leads * k_group_count}, &t); !s) return s;
+            if (status s = need("heads.groups.weight", {k_leads * k_group_count, channels, 1}, &groups_w); !s) return s;
+            if (status s = need("heads.groups.bias", {k_leads * k_group_count}, &groups_b); !s) return s;
         }
 
         xnn_runtime_t rt = nullptr;
@@ -258,7 +262,7 @@ struct k_model::impl {
 
         const size_t C = out_channels, W = out_width, H = cfg.attention_hidden;
         // final BN + ReLU in place, and the mean over time per lead
-        std::vector<float> pooled(k_leads * C, 0.0f);
+        pooled.assign(k_leads * C, 0.0f);
         for (size_t l = 0; l < k_leads; l++)
             for (size_t t = 0; t < W; t++) {
                 float *row = &features[(l * W + t) * C];
@@ -275,18 +279,15 @@ struct k_model::impl {
             for (size_t c = 0; c < C; c++) s += static_cast<double>(w[c]) * f[c];
             return s;
         };
-        const model_tensor &reg_w = *tensor("heads.regression.weight"), &reg_b = *tensor("heads.regression.bias");
-        const model_tensor &att0_w = *tensor("attention.0.weight"), &att0_b = *tensor("attention.0.bias");
-        const model_tensor &att3_w = *tensor("attention.3.weight"), &att3_b = *tensor("attention.3.bias");
         k_prediction p;
         double scores[k_leads], max_score = -1e300;
         for (size_t l = 0; l < k_leads; l++) {
             const float *f = &pooled[l * C];
-            p.lead_k[l] = static_cast<float>(dot(&reg_w.values[l * C], f) + reg_b.values[l]);
-            double e = att3_b.values[l];
+            p.lead_k[l] = static_cast<float>(dot(&reg_w->values[l * C], f) + reg_b->values[l]);
+            double e = att3_b->values[l];
             for (size_t j = 0; j < H; j++) {
-                const double hidden = std::max(0.0, dot(&att0_w.values[(l * H + j) * C], f) + att0_b.values[l * H + j]);
-                e += static_cast<double>(att3_w.values[l * H + j]) * hidden;
+                const double hidden = std::max(0.0, dot(&att0_w->values[(l * H + j) * C], f) + att0_b->values[l * H + j]);
+                e += static_cast<double>(att3_w->values[l * H + j]) * hidden;
             }
             scores[l] = e;
             max_score = std::max(max_score, e);
@@ -303,12 +304,11 @@ struct k_model::impl {
         p.k_display = k_display(k);
         p.group = k_group_of(k);
         if (cfg.has_groups) {
-            const model_tensor &gw = *tensor("heads.groups.weight"), &gb = *tensor("heads.groups.bias");
             double logits[k_group_count] = {}, max_logit = -1e300, sum = 0.0;
             for (size_t l = 0; l < k_leads; l++)
                 for (int g = 0; g < k_group_count; g++) {
                     const size_t row = l * k_group_count + static_cast<size_t>(g);
-                    logits[g] += alpha[l] * (dot(&gw.values[row * C], &pooled[l * C]) + gb.values[row]);
+                    logits[g] += alpha[l] * (dot(&groups_w->values[row * C], &pooled[l * C]) + groups_b->values[row]);
                 }
             for (double v : logits) max_logit = std::max(max_logit, v);
             for (int g = 0; g < k_group_count; g++) sum += p.group_probs[g] = std::exp(logits[g] - max_logit);
@@ -319,13 +319,14 @@ struct k_model::impl {
         // input length, then each lead scaled to [0, 1]
         const size_t n = cfg.samples;
         p.cam.assign(k_leads * n, 0.0f);
-        std::vector<double> m(W);
+        std::vector<double> &m = cam_row, &up = cam_up;
+        m.resize(W);
+        up.resize(n);
         for (size_t l = 0; l < k_leads; l++) {
-            for (size_t t = 0; t < W; t++) m[t] = dot(&reg_w.values[l * C], &features[(l * W + t) * C]);
+            for (size_t t = 0; t < W; t++) m[t] = dot(&reg_w->values[l * C], &features[(l * W + t) * C]);
             float *out = &p.cam[l * n];
             const double scale = static_cast<double>(W) / static_cast<double>(n);
             double lo = 1e300, hi = -1e300;
-            std::vector<double> up(n);
             for (size_t i = 0; i < n; i++) {
                 const double src = std::max(0.0, (static_cast<double>(i) + 0.5) * scale - 0.5);
                 const size_t i0 = std::min(static_cast<size_t>(src), W - 1), i1 = std::min(i0 + 1, W - 1);

@@ -20,6 +20,8 @@
 //
 // The kb_* functions below are the same benchmark as a C API for JavaScript: the browser page
 // (tests/bench/web) and scripts/bench-inference.mjs (node) load the bench-ecg12net-web module and call them.
+#include "bench-util.h"
+
 #include "kalium.h"
 
 #include <algorithm>
@@ -59,17 +61,6 @@ namespace {
 
 constexpr double k_gflop_per_ecg = 5.93;
 
-bool load_file(const std::string &path, std::vector<uint8_t> &bytes) {
-    FILE *f = std::fopen(path.c_str(), "rb");
-    if (!f) return false;
-    uint8_t buffer[1 << 16];
-    size_t n;
-    bytes.clear();
-    while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) bytes.insert(bytes.end(), buffer, buffer + n);
-    std::fclose(f);
-    return true;
-}
-
 double now_ms() {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -99,7 +90,7 @@ double peak_memory_bytes() {
 std::set<std::string> validation_ids(const std::string &labels_csv) {
     std::set<std::string> ids;
     std::vector<uint8_t> bytes;
-    if (!load_file(labels_csv, bytes)) return ids;
+    if (!bench_load_file(labels_csv, bytes)) return ids;
     std::string text(bytes.begin(), bytes.end());
     size_t pos = 0;
     while (pos < text.size()) {
@@ -522,12 +513,12 @@ int main(int argc, char **argv) {
 
     if (ecg_path.empty()) ecg_path = pick_ecg(hmc_dir, labels);
     std::vector<uint8_t> model_bytes, ecg_bytes;
-    if (ecg_path.empty() || !load_file(ecg_path, ecg_bytes)) {
+    if (ecg_path.empty() || !bench_load_file(ecg_path, ecg_bytes)) {
         std::fprintf(stderr, "bench-ecg12net: no input ECG (looked for hmc CSVs in %s; configure the build to unpack them, or pass --ecg)\n",
                      hmc_dir.c_str());
         return 1;
     }
-    if (!load_file(model_path, model_bytes)) {
+    if (!bench_load_file(model_path, model_bytes)) {
         std::fprintf(stderr, "bench-ecg12net: cannot read %s\n", model_path.c_str());
         return 1;
     }

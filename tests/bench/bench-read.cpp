@@ -3,6 +3,8 @@
 //
 // Each file is read from memory (the disk is not timed) 7 times after one warm-up; the median and minimum
 // wall times of ecg_read (sniff + parse + decode + checks + derived leads) are printed.
+#include "bench-util.h"
+
 #include "kalium.h"
 
 #include <algorithm>
@@ -32,17 +34,6 @@ const bench_file k_files[] = {
     {"csv", "csv/denismot_ECG_12L.csv", nullptr},
 };
 
-bool load(const std::string &path, std::vector<uint8_t> &bytes) {
-    FILE *f = std::fopen(path.c_str(), "rb");
-    if (!f) return false;
-    uint8_t buffer[1 << 16];
-    size_t n;
-    bytes.clear();
-    while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) bytes.insert(bytes.end(), buffer, buffer + n);
-    std::fclose(f);
-    return true;
-}
-
 std::string base(const std::string &p) { return p.substr(p.find_last_of('/') + 1); }
 
 }  // namespace
@@ -62,7 +53,7 @@ int main(int argc, char **argv) {
     for (const bench_file &bf : k_files) {
         std::vector<uint8_t> bytes, companion_bytes;
         const std::string path = shared + "/ecg/samples/" + bf.path;
-        if (!load(path, bytes) || (bf.companion && !load(shared + "/ecg/samples/" + bf.companion, companion_bytes))) {
+        if (!bench_load_file(path, bytes) || (bf.companion && !bench_load_file(shared + "/ecg/samples/" + bf.companion, companion_bytes))) {
             std::fprintf(stderr, "bench-read: cannot read %s\n", path.c_str());
             failures++;
             continue;
