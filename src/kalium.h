@@ -22,6 +22,7 @@
 //   [SECTION] Reading ECG files
 //   [SECTION] Writing ECG files
 //   [SECTION] Preparing the network input
+//   [SECTION] Signal quality and measurements
 //   [SECTION] Estimating K+ (ECG12Net on XNNPACK; library kalium_nn)
 #pragma once
 
@@ -281,6 +282,82 @@ struct network_input {
 // shorter than 10 s but at least 2.5 s use 0-2.5 s for every lead, with a warning. Errors: a missing
 // standard lead, or less than 2.5 s.
 result<network_input> ecg_prepare_input(const ecg_record &record);
+
+// [SECTION] Signal quality and measurements --------------------------------------------------------------
+// QRS detection, the median beat, delineation and the 8 ECG morphology parameters (EMPs), signal-quality
+// checks, and the filters for display and measurement. None of this changes what ecg_prepare_input gives the
+// network: mains removal and the display filters are applied only to what is shown and measured, never to
+// the network input (the shipped model was trained without them); the quality warnings are only appended to
+// network_input::warnings.
+
+// One annotation of a WFDB annotation file (MIT format), e.g. MIT-BIH `100.atr` or LUDB `1.ii`.
+struct wfdb_annotation {
+    int64_t sample = 0;    // sample number at the record's frame rate
+    int code = 0;          // WFDB annotation code (1 NORMAL, 5 PVC, 39 WFON '(', 40 WFOFF ')', 24 'p', 27 't', ...)
+    char symbol = ' ';     // its usual one-character mnemonic ('N', 'V', '(', ')', 'p', 't', ...), '?' if unknown code
+    int subtype = 0, channel = 0, number = 0;
+    std::string aux;       // auxiliary text (rhythm labels such as "(N"), "" when none
+};
+// Reads a WFDB annotation file in MIT format (16-bit little-endian words: code in the top 6 bits, time step in
+// the low 10; the pseudo-codes SKIP, NUM, SUB, CHN and AUX). `name` is used in error messages.
+result<std::vector<wfdb_annotation>> wfdb_read_annotations(const uint8_t *data, size_t size, const std::string &name);
+// Whether a code marks a beat (N, L, R, a, V, F, J, A, S, E, j, /, Q, B, e, n, f, r, ?), as WFDB's isqrs.
+bool wfdb_is_beat_code(int code);
+
+// Filters for display and measurement (never applied to the network input). Zero phase (forward-backward
+// second-order sections, with each corner corrected so that the whole is -3 dB there).
+enum class display_filter {
+    none,
+    diagnostic,  // 0.05-150 Hz (the upper corner only where fs allows it)
+    monitoring,  // 0.5-40 Hz
+};
+std::vector<float> dsp_display_filter(const std::vector<float> &samples_uv, double fs_hz, display_filter filter);
+// Mains interference: 50 or 60 Hz when the record shows it (a narrow spectral peak in several leads well above
+// its neighbourhood), else 0.
+double dsp_detect_mains_hz(const ecg_record &record);
+// Removes mains_hz (and its second harmonic below 0.45 fs) with zero-phase notches about 1.5 Hz wide.
+std::vector<float> dsp_remove_mains(const std::vector<float> &samples_uv, double fs_hz, double mains_hz);
+
+// QRS complexes found over all the given leads together (all of the same length, at fs_hz): the sample of each
+// complex's largest deflection, in time order. Leads that are flat or all NaN are ignored.
+std::vector<size_t> dsp_detect_qrs(const std::vector<std::vector<float>> &leads_uv, double fs_hz);
+
+// A signal-quality problem. `lead` is the lead it concerns ("all" for the whole record).
+struct quality_warning {
+    std::string lead;
+    std::string kind;     // "missing", "missing_samples", "flat", "saturated", "noise", "mains", "reversal", "pacing", "too_short"
+    std::string message;  // "lead V3: flat (peak-to-peak 4 uV over 10.0 s)"
+};
+// Checks a record: missing, flat or saturated leads, excessive noise per lead, mains interference, right-arm /
+// left-arm electrode reversal, pacing spikes, a recording too short for the network (10 s).
+std::vector<quality_warning> ecg_check_quality(const ecg_record &record);
+
+// Fiducial points of the median beat, in ms from its QRS fiducial (the median R); absent when not found.
+struct ecg_fiducials {
+    std::optional<double> p_onset_ms, p_peak_ms, p_offset_ms, qrs_onset_ms, qrs_offset_ms, t_peak_ms, t_end_ms;
+};
+
+struct ecg_analysis {
+    ecg_measurements values;                // hr_bpm, pr_ms, qrs_ms, qt_ms, qtc_ms, p/qrs/t axes
+    const char *qtc_formula = "bazett";     // the formula of values.qtc_ms
+    std::optional<double> qtc_bazett_ms, qtc_fridericia_ms;
+    double mains_hz = 0.0;                  // the mains frequency removed before measuring (0: none found)
+    std::vector<size_t> qrs_samples;        // every QRS found, samples at 500 Hz
+    std::vector<bool> dominant;             // per QRS: used for the median beat (not ectopic, not at the edges)
+    // The median beat at 500 Hz: 12 leads in standard order, each median_length samples, in uV, with the
+    // QRS fiducial at sample median_fiducial.
+    std::vector<std::vector<float>> median_uv;
+    size_t median_length = 0, median_fiducial = 0;
+    ecg_fiducials fiducials;
+    std::vector<std::string> warnings;      // quality warnings, then why any value is missing
+};
+
+// Measures a record: resamples to 500 Hz, removes baseline wander and mains, finds the QRS complexes over all
+// 12 leads, excludes ectopic beats (premature, or QRS unlike the dominant one), builds the median beat, finds
+// P onset/offset, QRS onset/offset and T end over all leads together, and computes the 8 EMPs (QTc by Bazett;
+// Fridericia also given). Needs the 12 standard leads and at least 2.5 s; a value that cannot be measured is
+// absent with a warning saying why.
+result<ecg_analysis> ecg_measure(const ecg_record &record);
 
 // [SECTION] Estimating K+ (ECG12Net on XNNPACK; library kalium_nn) ---------------------------------------
 
