@@ -19,6 +19,7 @@ is there. Schedule: linear warm-up, then cosine decay to lr * final_lr_fraction 
 the larger of steps done / max_steps and minutes spent / max_minutes, so a time-boxed run still anneals.
 """
 import dataclasses
+import datetime
 import json
 import math
 import os
@@ -174,7 +175,9 @@ def main(argv=None):
     distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ
     rank, world = 0, 1
     if distributed:
-        torch.distributed.init_process_group(config.backend)
+        # A bounded wait: a rendezvous that cannot complete fails with a message instead of hanging.
+        timeout_s = float(os.environ.get("KALIUM_DIST_TIMEOUT_S", "1800"))
+        torch.distributed.init_process_group(config.backend, timeout=datetime.timedelta(seconds=timeout_s))
         rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
     threads = config.threads or max(1, (os.cpu_count() or 1) // world)
     torch.set_num_threads(threads)

@@ -12,6 +12,11 @@
 
 #include <pthreadpool.h>
 #include <xnnpack.h>
+#if defined(__EMSCRIPTEN__)
+// XNNPACK's private kernel configuration (the pinned XNNPACK, see cmake/xnnpack.cmake): for the GEMM tile below.
+#include "xnnpack/config.h"
+#include "xnnpack/gemm.h"
+#endif
 
 #include "kalium.h"
 #include "nn/model-file.h"
@@ -95,6 +100,22 @@ result<net_config> read_config(const nlohmann::json &header) {
     return cfg;
 }
 
+// In wasm on an x86 host with few cores XNNPACK picks the 4x8 `splat` kernels for every f32 GEMM. For the 1x1
+// convolutions (the GEMM path; 42 % of this network's time) the 4x8 `loadsplat` kernel runs at 39-40 GFLOP/s
+// against splat's 28-30 in node, while for the k3 convolutions (IGEMM) splat stays faster (BENCHMARKS.md, the
+// GEMM tile experiment). So: loadsplat for GEMM, XNNPACK's splat for IGEMM. Only when XNNPACK chose 4x8 splat
+// (other hosts keep XNNPACK's own choice); both kernels sum in the same order, so results do not change.
+void tune_wasm_gemm_tiles() {
+#if defined(__EMSCRIPTEN__) && !XNN_ARCH_WASMRELAXEDSIMD
+    auto *config = const_cast<xnn_gemm_config *>(xnn_init_f32_gemm_config());
+    if (config == nullptr || config->mr != 4) return;
+    const xnn_gemm_ukernel_fn splat = reinterpret_cast<xnn_gemm_ukernel_fn>(xnn_f32_gemm_relu_ukernel_4x8__wasmsimd_splat);
+    if (config->relu.gemm[3].function[XNN_UARCH_DEFAULT] != splat) return;
+    config->relu.gemm[0] = xnn_init_hmp_gemm_ukernel(reinterpret_cast<xnn_gemm_ukernel_fn>(xnn_f32_gemm_relu_ukernel_1x8__wasmsimd_loadsplat));
+    config->relu.gemm[3] = xnn_init_hmp_gemm_ukernel(reinterpret_cast<xnn_gemm_ukernel_fn>(xnn_f32_gemm_relu_ukernel_4x8__wasmsimd_loadsplat));
+#endif
+}
+
 }  // namespace
 
 struct k_model::impl {
@@ -133,6 +154,11 @@ struct k_model::impl {
         return status();
     }
 
+    void release(const std::string &tensor_name) {
+        const auto it = file.tensors.find(tensor_name);
+        if (it != file.tensors.end()) std::vector<float>().swap(it->second.values);
+    }
+
     status define_value(std::vector<size_t> dims, const float *data, uint32_t external_id, uint32_t flags, uint32_t *id) {
         const xnn_status s = xnn_define_tensor_value(subgraph.get(), xnn_datatype_fp32, dims.size(), dims.data(), data,
                                                      external_id, flags, id);
@@ -153,6 +179,10 @@ struct k_model::impl {
         const float *filter_data = static_data.back().data();
         static_data.push_back(b->values);
         const float *bias_data = static_data.back().data();
+        // The f32 copy in `file` is not read again: release it now, so the peak holds two copies of the trunk
+        // (ours for XNNPACK, and XNNPACK's packed one) instead of three.
+        release(prefix + ".weight");
+        release(prefix + ".bias");
         const size_t pad = k / 2;
         *width_out = (width_in + 2 * pad - k) / stride + 1;
         uint32_t filter_id, bias_id;
@@ -168,6 +198,8 @@ struct k_model::impl {
     status build() {
         const xnn_status init = xnn_initialize(nullptr);
         if (init != xnn_status_success) return xnn_failure("xnn_initialize", init);
+        static std::once_flag tuned;
+        std::call_once(tuned, tune_wasm_gemm_tiles);
         xnn_subgraph_t raw = nullptr;
         if (xnn_status s = xnn_create_subgraph(2, 0, &raw); s != xnn_status_success)
             return xnn_failure("xnn_create_subgraph", s);
