@@ -11,6 +11,7 @@
 // When PATH.sha256 exists (the shipped manifest) the file's sha256 must match it.
 #include "cli-commands.h"
 #include "cli-files.h"
+#include "nn/prediction-json.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -29,23 +30,7 @@ const char *lead_name(size_t l) { return kalium::lead_id_name(static_cast<kalium
 nlohmann::ordered_json prediction_json(const std::string &file, const kalium::k_prediction &p) {
     nlohmann::ordered_json j;
     j["file"] = file;
-    j["k_plus"] = p.k_meq_l;
-    j["k_plus_display"] = p.k_display;
-    j["group"] = kalium::k_group_names[p.group];
-    j["group_label"] = kalium::k_group_labels[p.group];
-    nlohmann::ordered_json probs = nlohmann::ordered_json::object();
-    if (p.has_group_probs)
-        for (int g = 0; g < kalium::k_group_count; g++) probs[kalium::k_group_names[g]] = p.group_probs[g];
-    j["group_probs"] = p.has_group_probs ? probs : nlohmann::ordered_json(nullptr);
-    nlohmann::ordered_json lead_k = nlohmann::ordered_json::object(), attention = nlohmann::ordered_json::object();
-    for (size_t l = 0; l < kalium::k_standard_lead_count; l++) {
-        lead_k[lead_name(l)] = p.lead_k[l];
-        attention[lead_name(l)] = p.lead_attention[l];
-    }
-    j["lead_k"] = lead_k;
-    j["lead_attention"] = attention;
-    j["warnings"] = p.warnings;
-    j["model"] = {{"name", p.model_name}, {"sha256", p.model_sha256}};
+    kalium::prediction_json_add(j, p, kalium::prediction_json_shape::cli);
     return j;
 }
 

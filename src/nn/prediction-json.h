@@ -1,0 +1,26 @@
+// nn/prediction-json.h: the JSON view of a k_prediction, one function for every client (`kalium predict`
+// and the browser app's worker), so both print the same fields from the same code.
+//
+// Keys, in this order: k_plus (the continuous estimate, mEq/L), k_plus_display ("4.3", "<1.5", ">7.5"),
+// group, group_label ("normal", ...), group_probs (keys <=2.5, 2.5-3.5, 3.5-5.5, 5.5-6.5, >=6.5; null when
+// the model has no group head), lead_k (each lead's own estimate), lead_attention (sums to 1), warnings,
+// model ({name, sha256}).
+// Two shapes of the same fields:
+//   - prediction_json_shape::cli: group is the group's name ("3.5-5.5"); lead_k and lead_attention are
+//     objects lead name -> value (what `kalium predict` has always printed);
+//   - prediction_json_shape::app: group is the index 0-4; lead_k and lead_attention are arrays of 12 in
+//     standard lead order (the app contract's result_json, read by the ImGui app).
+#pragma once
+
+#include "kalium.h"
+
+#include <nlohmann/json.hpp>
+
+namespace kalium {
+
+enum class prediction_json_shape { cli, app };
+
+// Adds the prediction's keys (above) to `out`, which must be a JSON object (or null: it becomes one).
+void prediction_json_add(nlohmann::ordered_json &out, const k_prediction &p, prediction_json_shape shape);
+
+}  // namespace kalium
