@@ -1,21 +1,269 @@
-// web/kalium-shell.js: the small JavaScript around the WebAssembly app.
-//   - configures Emscripten's Module (canvas, console output, fatal errors) before kalium.js loads;
-//   - the file-input fallback: reads picked files and hands their bytes to C++ (kalium_web_open_file);
-//   - keeps dropped files inside the page: a drop anywhere is handled, never followed by the browser;
-//   - mirrors what the app read into the DOM (#kalium-files) for screen readers and tests.
+// web/kalium-shell.js: the page's JavaScript around the two WebAssembly modules (app contract, DATA side).
+//   - configures Emscripten's Module for the app (kalium.js: the ImGui view on the canvas) before it loads;
+//   - file intake: a drop anywhere on the page, input#kalium-open ("Open ECG files"), the bundled examples;
+//     every file goes to the analysis worker (kalium-worker.js); the page's thread never reads or predicts;
+//   - hands each worker message to the app (kalium_web_file_queued / kalium_web_result / kalium_web_progress);
+//   - window.kalium: the functions the app calls (openFilePicker, loadExamples, select, exportResults,
+//     mirrorView, downloadBytes), plus ready/fatal for the app's start and the view's calibration store;
+//   - the DOM mirror for screen readers and tests: #kalium-result, table#kalium-worklist, #kalium-view,
+//     #kalium-progress;
+//   - CSV and JSON export of every result as downloads;
+//   - registers the service worker (sw.js) so the app works offline after one visit.
+// Nothing here sends anything anywhere: the only requests are for the site's own files.
 'use strict';
 
 (function () {
   const canvas = document.getElementById('canvas');
   const statusBox = document.getElementById('kalium-status');
-  const fileInput = document.getElementById('kalium-file-input');
-  const fileList = document.getElementById('kalium-files');
+  const fileInput = document.getElementById('kalium-open');
+  const resultBox = document.getElementById('kalium-result');
+  const worklistBody = document.querySelector('#kalium-worklist tbody');
+  const viewBox = document.getElementById('kalium-view');
+  const progressBar = document.getElementById('kalium-progress');
 
+  const GROUP_KEYS = ['<=2.5', '2.5-3.5', '3.5-5.5', '5.5-6.5', '>=6.5'];
+  const LEADS = ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'];
+  const CALIBRATION_KEY = 'kalium.css_px_per_mm';
+
+  const entries = new Map();   // id -> {id, name, row, result (parsed result_json) or null, queuedAt}
+  let selectedId = -1;
+  let appReady = false;
+  const appCalls = [];         // calls for the app made before it was ready, in order
+  let workerReady = false;
+  let workerFatal = '';
+
+  // ---- the app (kalium.wasm) ------------------------------------------------------------------------------
+  // The app's exported functions exist once its runtime runs; until then (and if it never starts) calls wait.
+  function callApp(fn) {
+    if (appReady) {
+      try { fn(window.Module); } catch (err) { console.warn('kalium: the app refused a call: ' + err); }
+    } else {
+      appCalls.push(fn);
+    }
+  }
+  function appHas(name) { return typeof window.Module[name] === 'function'; }
+
+  // Copies floats into the app's heap for one call; the app copies what it keeps, the copy is freed after.
+  function withFloats(M, array, fn) {
+    if (!array || !array.length) return fn(0);
+    const ptr = M._malloc(array.length * 4);
+    if (!ptr) return fn(0);
+    try {
+      M.HEAPF32.set(array, ptr >> 2);  // HEAPF32 read after malloc: memory may have grown
+      return fn(ptr);
+    } finally {
+      M._free(ptr);
+    }
+  }
+
+  // ---- the DOM mirror -------------------------------------------------------------------------------------
+  function sentence(entry) {
+    const r = entry.result;
+    if (!r) return `${entry.name}: analysing…`;
+    if (r.error) return `${entry.name}: could not be analysed: ${r.error}`;
+    const warnings = r.warnings && r.warnings.length ? ` ${r.warnings.length} warning(s): ${r.warnings.join('; ')}.` : '';
+    return `${entry.name}: estimated serum potassium ${r.k_plus_display} mmol/L (${r.group_label}).${warnings}` +
+      ' Research use only, not a medical device.';
+  }
+
+  function mirrorResult() {
+    const entry = entries.get(selectedId);
+    if (!entry) return;
+    const r = entry.result;
+    resultBox.textContent = sentence(entry);
+    resultBox.dataset.id = String(entry.id);
+    resultBox.dataset.file = entry.name;
+    resultBox.dataset.kPlus = r && !r.error ? r.k_plus_display || '' : '';
+    resultBox.dataset.group = r && !r.error ? r.group_label || '' : '';
+    resultBox.dataset.error = r ? r.error || '' : '';
+  }
+
+  function cell(row, text) {
+    const td = document.createElement('td');
+    td.textContent = text;
+    row.appendChild(td);
+  }
+
+  function fillRow(entry) {
+    const row = entry.row;
+    const r = entry.result;
+    row.textContent = '';
+    cell(row, entry.name);
+    cell(row, r ? r.patient_id || '' : '');
+    cell(row, r ? r.start_time || '' : '');
+    cell(row, r ? (r.error ? 'error' : r.k_plus_display) : 'working');
+    cell(row, r ? (r.error ? r.error : r.group_label) : '');
+    cell(row, r && r.warnings ? String(r.warnings.length) : '');
+    row.dataset.id = String(entry.id);
+    row.dataset.file = entry.name;
+    row.dataset.state = r ? (r.error ? 'failed' : 'done') : 'working';
+    row.dataset.kPlus = r && !r.error ? r.k_plus_display : '';
+    row.dataset.group = r && !r.error ? r.group_label : '';
+    row.dataset.error = r ? r.error || '' : '';
+    row.dataset.format = r ? r.format || '' : '';
+    row.dataset.leads = r ? String(r.lead_count || 0) : '';
+    row.dataset.sizeBytes = r ? String(r.size_bytes || 0) : '';
+  }
+
+  function setProgress(done, total) {
+    progressBar.max = Math.max(1, total);
+    progressBar.value = done;
+    progressBar.dataset.done = String(done);
+    progressBar.dataset.total = String(total);
+    progressBar.hidden = total === 0 || done >= total;
+  }
+
+  // ---- the analysis worker --------------------------------------------------------------------------------
+  let worker = null;
+  function startWorker() {
+    try {
+      worker = new Worker('kalium-worker.js');
+    } catch (err) {
+      workerFatal = 'The analysis worker could not start: ' + err.message;
+      shell.fatal(workerFatal);
+      return;
+    }
+    worker.onmessage = (event) => onWorkerMessage(event.data);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      workerFatal = 'The analysis worker stopped: ' + (event.message || 'unknown error');
+      console.warn('kalium: ' + workerFatal);
+      // every entry still working gets that error, so nothing waits forever
+      for (const entry of entries.values()) if (!entry.result) finish(entry.id, { id: entry.id, file: entry.name, error: workerFatal, warnings: [] });
+    };
+  }
+
+  function queued(id, name) {
+    if (entries.has(id)) return;
+    const row = document.createElement('tr');
+    const entry = { id, name, row, result: null, queuedAt: performance.now() };
+    entries.set(id, entry);
+    fillRow(entry);
+    worklistBody.appendChild(row);
+    if (selectedId < 0) { selectedId = id; mirrorResult(); }
+    callApp((M) => { if (appHas('_kalium_web_file_queued')) M.ccall('kalium_web_file_queued', null, ['number', 'string'], [id, name]); });
+  }
+
+  function finish(id, result, json, signal, leadCount, sampleCount, cam) {
+    const entry = entries.get(id) || (queued(id, result.file || ('entry ' + id)), entries.get(id));
+    entry.result = result;
+    entry.finishedAt = performance.now();
+    fillRow(entry);
+    selectedId = id;  // a newly finished entry becomes selected (the app does the same by itself)
+    mirrorResult();
+    document.body.dataset.kaliumResults = String(Array.from(entries.values()).filter((e) => e.result).length);
+    const text = json || JSON.stringify(result);
+    callApp((M) => {
+      if (!appHas('_kalium_web_result')) return;
+      withFloats(M, signal, (signalPtr) => withFloats(M, cam, (camPtr) =>
+        M.ccall('kalium_web_result', null, ['number', 'string', 'number', 'number', 'number', 'number', 'number'],
+          [id, text, signalPtr, signalPtr ? leadCount : 0, signalPtr ? sampleCount : 0, camPtr, camPtr ? cam.length : 0])));
+    });
+  }
+
+  function onWorkerMessage(message) {
+    if (!message) return;
+    if (message.type === 'ready') {
+      workerReady = true;
+      document.body.dataset.kaliumWorkerReady = 'true';
+      document.body.dataset.kaliumModel = message.model.name;
+    } else if (message.type === 'fatal') {
+      workerFatal = message.message;
+      document.body.dataset.kaliumWorkerError = workerFatal;
+      console.warn('kalium: ' + workerFatal);
+    } else if (message.type === 'queued') {
+      queued(message.id, message.name);
+    } else if (message.type === 'result') {
+      let result;
+      try {
+        result = JSON.parse(message.json);
+      } catch (err) {
+        result = { id: message.id, file: '', error: 'the analysis returned unreadable JSON: ' + err.message, warnings: [] };
+      }
+      finish(message.id, result, message.json, message.signal, message.lead_count, message.sample_count, message.cam);
+    } else if (message.type === 'progress') {
+      setProgress(message.done, message.total);
+      callApp((M) => { if (appHas('_kalium_web_progress')) M._kalium_web_progress(message.done, message.total); });
+    }
+  }
+
+  // Reads files (File objects or {name, buffer}) and sends them together to the worker (their buffers are
+  // transferred, not copied). A file the browser cannot read becomes an entry with that error.
+  async function intake(files) {
+    const items = [];
+    for (const file of files) {
+      try {
+        const buffer = file.buffer instanceof ArrayBuffer ? file.buffer : await file.arrayBuffer();
+        items.push({ name: file.name, buffer });
+      } catch (err) {
+        const id = -(entries.size + 1);  // negative: never an id of the worker's
+        queued(id, file.name);
+        finish(id, { id, file: file.name, error: `${file.name}: the browser could not read the file (${err.message})`, warnings: [] });
+      }
+    }
+    if (!items.length) return;
+    if (!worker) startWorker();
+    worker.postMessage({ type: 'files', files: items }, items.map((f) => f.buffer));
+  }
+
+  // ---- export ---------------------------------------------------------------------------------------------
+  function download(name, mime, data) {
+    const url = URL.createObjectURL(new Blob([data], { type: mime }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    a.hidden = true;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }
+
+  // RFC 4180 field: quoted when it holds a comma, quote or line break.
+  function csvField(value) {
+    const s = value === null || value === undefined ? '' : String(value);
+    return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  }
+
+  const MEASUREMENT_KEYS = ['hr_bpm', 'pr_ms', 'qrs_ms', 'qt_ms', 'qtc_ms', 'p_axis_deg', 'qrs_axis_deg', 't_axis_deg'];
+
+  function resultsCsv() {
+    const header = ['id', 'file', 'patient_id', 'start_time', 'format', 'duration_s', 'k_plus', 'k_plus_display', 'group_label',
+      ...GROUP_KEYS.map((g) => 'p_' + g), ...LEADS.map((l) => 'lead_k_' + l), ...LEADS.map((l) => 'attention_' + l),
+      ...MEASUREMENT_KEYS, ...MEASUREMENT_KEYS.map((k) => 'cart_' + k), 'warnings', 'error', 'model'];
+    const lines = [header.map(csvField).join(',')];
+    for (const entry of entries.values()) {
+      const r = entry.result || {};
+      const ok = entry.result && !r.error;
+      const probs = ok && r.group_probs ? GROUP_KEYS.map((g) => r.group_probs[g]) : GROUP_KEYS.map(() => '');
+      const arr = (a) => (ok && Array.isArray(a) ? a : LEADS.map(() => ''));
+      const m = (obj) => MEASUREMENT_KEYS.map((k) => (obj && obj[k] !== null && obj[k] !== undefined ? obj[k] : ''));
+      const row = [entry.id, entry.name, r.patient_id, r.start_time, r.format, r.duration_s, ok ? r.k_plus : '',
+        ok ? r.k_plus_display : '', ok ? r.group_label : '', ...probs, ...arr(r.lead_k), ...arr(r.lead_attention),
+        ...m(r.measurements), ...m(r.cart_measurements), (r.warnings || []).join('; '),
+        entry.result ? r.error || '' : 'still analysing', r.model ? r.model.name : ''];
+      lines.push(row.map(csvField).join(','));
+    }
+    return lines.join('\r\n') + '\r\n';
+  }
+
+  function resultsJson() {
+    const all = Array.from(entries.values()).map((e) => e.result || { id: e.id, file: e.name, error: 'still analysing' });
+    return JSON.stringify({ kalium_results: all, exported: new Date().toISOString(),
+      note: 'Research use only; not a medical device.' }, null, 2) + '\n';
+  }
+
+  function exportStamp() { return new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-'); }
+
+  // ---- window.kalium: what the app calls ------------------------------------------------------------------
   const shell = {
-    // Called by C++ once the first frame can be drawn.
+    // The app calls this once its first frame can be drawn.
     ready() {
       statusBox.hidden = true;
       document.body.dataset.kaliumReady = 'true';
+      if (appReady) return;
+      appReady = true;
+      while (appCalls.length) callApp(appCalls.shift());
     },
     // Something stopped the app: say so on the page instead of leaving a blank canvas.
     fatal(message) {
@@ -25,55 +273,89 @@
       document.body.dataset.kaliumError = message;
     },
     openFilePicker() { fileInput.click(); },
-    // Called by C++ for every file it read (WFDB signal files are part of their header's entry).
-    fileRead(name, sizeBytes, format, leads, summary, error) {
-      const item = document.createElement('li');
-      item.textContent = name + ': ' + (error || summary);
-      item.dataset.file = name;
-      item.dataset.sizeBytes = String(sizeBytes);
-      item.dataset.format = format;
-      item.dataset.leads = String(leads);
-      item.dataset.error = error;
-      fileList.appendChild(item);
-    },
-    // Copy each file's bytes into wasm memory and hand them to C++. Files are read one at a time so a
-    // large batch never holds more than one extra copy.
-    async openFiles(files) {
-      for (const file of files) {
-        let bytes;
-        try {
-          bytes = new Uint8Array(await file.arrayBuffer());
-        } catch (err) {
-          console.warn('kalium: cannot read ' + file.name + ': ' + err);
-          continue;
-        }
-        const ptr = Module._malloc(Math.max(1, bytes.length));
-        if (!ptr) { console.warn('kalium: not enough memory for ' + file.name); continue; }
-        try {
-          Module.HEAPU8.set(bytes, ptr);  // HEAPU8 read after malloc: memory may have grown
-          Module.ccall('kalium_web_open_file', null, ['string', 'number', 'number'], [file.name, ptr, bytes.length]);
-        } finally {
-          Module._free(ptr);
-        }
+    // "Try an example": the bundled synthetic ECGs (examples/index.json lists them).
+    async loadExamples() {
+      try {
+        const index = await (await fetch('examples/index.json')).json();
+        const files = await Promise.all(index.files.map(async (name) => {
+          const response = await fetch('examples/' + name);
+          if (!response.ok) throw new Error(`examples/${name}: HTTP ${response.status}`);
+          return { name, buffer: await response.arrayBuffer() };
+        }));
+        await intake(files);
+      } catch (err) {
+        console.warn('kalium: the examples could not be loaded: ' + err.message);
+        const id = -(entries.size + 1);
+        queued(id, 'examples');
+        finish(id, { id, file: 'examples', error: 'the examples could not be loaded: ' + err.message, warnings: [] });
       }
     },
+    select(id) {
+      if (!entries.has(id)) return;
+      selectedId = id;
+      mirrorResult();
+    },
+    exportResults(kind) {
+      if (kind === 'json') download(`kalium-results-${exportStamp()}.json`, 'application/json', resultsJson());
+      else download(`kalium-results-${exportStamp()}.csv`, 'text/csv', resultsCsv());
+    },
+    // The app's view state, mirrored for tests and screen readers (#kalium-view).
+    mirrorView(json) {
+      let v;
+      try { v = typeof json === 'string' ? JSON.parse(json) : json; } catch (err) { return; }
+      if (!v) return;
+      const c = v.caliper || null;
+      const set = (key, value) => { viewBox.dataset[key] = value === undefined || value === null ? '' : String(value); };
+      set('layout', v.layout);
+      set('overlay', v.overlay);
+      set('overlayOpacity', v.overlay_opacity);
+      set('speed', v.speed_mm_s);
+      set('gain', v.gain_mm_mv);
+      set('caliperMs', c ? c.dt_ms : '');
+      set('caliperBpm', c ? c.bpm : '');
+      set('caliperMv', c ? c.dv_mv : '');
+      set('selected', v.selected);
+      viewBox.textContent = `Layout ${v.layout}, ${v.speed_mm_s} mm/s, ${v.gain_mm_mv} mm/mV, heatmap ${v.overlay ? 'on' : 'off'}` +
+        (c ? `; caliper ${Math.round(c.dt_ms)} ms, ${Math.round(c.bpm)} bpm, ${Number(c.dv_mv).toFixed(2)} mV` : '');
+    },
+    // Saves bytes from the app's heap as a file (the PNG report).
+    downloadBytes(name, mime, ptr, len) {
+      const bytes = window.Module.HEAPU8.slice(ptr, ptr + len);
+      download(name, mime, bytes);
+    },
+    // The user's screen calibration (CSS pixels per millimetre), remembered in this browser only.
+    storeCalibration(cssPxPerMm) {
+      try { localStorage.setItem(CALIBRATION_KEY, String(cssPxPerMm)); } catch (err) { /* storage off: not kept */ }
+    },
+    storedCalibration() {
+      try { return Number(localStorage.getItem(CALIBRATION_KEY)) || 0; } catch (err) { return 0; }
+    },
+    // For tests and the benchmark: the results so far (parsed result_json, arrival order).
+    results() { return Array.from(entries.values()).map((e) => e.result); },
+    intake,
   };
-  window.kaliumShell = shell;
+  window.kalium = shell;
+  window.kaliumShell = shell;  // the name the app's first version called
+
+  // The DOM's own buttons (screen readers, keyboard users): the same actions as the app's.
+  document.getElementById('kalium-examples').addEventListener('click', () => shell.loadExamples());
+  document.getElementById('kalium-export-csv').addEventListener('click', () => shell.exportResults('csv'));
+  document.getElementById('kalium-export-json').addEventListener('click', () => shell.exportResults('json'));
 
   fileInput.addEventListener('change', () => {
     const files = Array.from(fileInput.files);
     fileInput.value = '';  // picking the same file again fires change again
-    shell.openFiles(files);
+    intake(files);
   });
 
-  // The canvas's own drop handler (Emscripten GLFW) takes drops on the canvas. Anything dropped elsewhere
-  // (the loading box, a margin) is taken here; the browser must never open or navigate to a dropped file.
-  window.addEventListener('dragover', (event) => event.preventDefault());
+  // Drops anywhere on the page (the canvas included) are taken here, in the capture phase, so the browser
+  // never opens or navigates to a dropped file and the files go to the worker, not to the app's own loader.
+  window.addEventListener('dragover', (event) => { event.preventDefault(); }, true);
   window.addEventListener('drop', (event) => {
     event.preventDefault();
-    if (event.target !== canvas && event.dataTransfer && event.dataTransfer.files.length)
-      shell.openFiles(Array.from(event.dataTransfer.files));
-  });
+    event.stopPropagation();
+    if (event.dataTransfer && event.dataTransfer.files.length) intake(Array.from(event.dataTransfer.files));
+  }, true);
 
   canvas.addEventListener('webglcontextlost', (event) => {
     event.preventDefault();
@@ -87,4 +369,12 @@
     onAbort: (what) => shell.fatal('kalium stopped: ' + what + '.'),
   };
   if (typeof WebAssembly !== 'object') shell.fatal('This browser does not support WebAssembly, which kalium needs.');
+  else startWorker();  // the model loads while the app starts
+
+  // After the page has loaded, so precaching never competes with the first start.
+  if ('serviceWorker' in navigator && window.isSecureContext) {
+    window.addEventListener('load', () => {
+      navigator.serviceWorker.register('sw.js').catch((err) => console.warn('kalium: offline use is not available: ' + err.message));
+    });
+  }
 })();
