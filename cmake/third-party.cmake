@@ -3,6 +3,7 @@
 #   kalium::json      nlohmann-json 3.11 (Debian's header-only package)
 #   kalium::imgui     Dear ImGui 1.90.1 (trixie source) with the GLFW + OpenGL3 backends; wasm only
 #   kalium::catch2    Catch2 2.13 (Debian's single header)
+#   kalium::stb       stb_image_write (Debian's libstb-dev headers; the app's PNG report)
 #   kalium::sha256    SHA-256 of mbedtls 2.28 (bookworm source; only sha256.c and platform_util.c are built)
 
 add_library(kalium_pugixml STATIC "${KALIUM_THIRD_PARTY_DIR}/pugixml/src/pugixml.cpp")
@@ -21,7 +22,7 @@ add_library(kalium::sha256 ALIAS kalium_sha256)
 # include path (it would pull in host glibc headers). A folder of links to just those headers serves both.
 set(kalium_header_links "${CMAKE_BINARY_DIR}/third_party/include")
 file(MAKE_DIRECTORY "${kalium_header_links}")
-foreach(dir nlohmann catch2)
+foreach(dir nlohmann catch2 stb)
   if(NOT EXISTS "/usr/include/${dir}")
     message(FATAL_ERROR "/usr/include/${dir} is missing: run ./scripts/setup")
   endif()
@@ -33,6 +34,9 @@ add_library(kalium::json ALIAS kalium_json)
 add_library(kalium_catch2 INTERFACE)
 target_include_directories(kalium_catch2 SYSTEM INTERFACE "${kalium_header_links}")
 add_library(kalium::catch2 ALIAS kalium_catch2)
+add_library(kalium_stb INTERFACE)
+target_include_directories(kalium_stb SYSTEM INTERFACE "${kalium_header_links}")
+add_library(kalium::stb ALIAS kalium_stb)
 
 if(EMSCRIPTEN)
   set(imgui_dir "${KALIUM_THIRD_PARTY_DIR}/imgui")

@@ -1,24 +1,31 @@
-// app/app.cpp: the frame function and the views (see app.h).
+// app/app.cpp: the frame function, the main layout, keyboard shortcuts and the entry bookkeeping (see app.h).
 //
 // Index of this file
 //   [SECTION] Style and fonts
+//   [SECTION] Actions (shared by buttons and shortcuts)
 //   [SECTION] Views
 //   [SECTION] Lifecycle
+//   [SECTION] Entries
 #include "app.h"
+#include "ecg-view.h"
 #include "fonts.h"  // generated: k_font_dejavu_sans
+#include "panels.h"
 
 #include "kalium.h"
 
 #include <imgui.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 namespace {
 
 constexpr float k_body_font_css_px = 15.0f;
-constexpr float k_title_font_css_px = 26.0f;
-constexpr float k_css_px_per_mm = 96.0f / 25.4f;  // CSS reference pixel
+constexpr float k_small_font_css_px = 13.0f;
+constexpr float k_title_font_css_px = 22.0f;
+constexpr float k_huge_font_css_px = 56.0f;
+constexpr float k_default_css_px_per_mm = 96.0f / 25.4f;  // CSS reference pixel
 
 // [SECTION] Style and fonts ---------------------------------------------------------------------------
 
@@ -27,15 +34,34 @@ void style_apply(float scale) {
     ImGui::StyleColorsLight(&style);
     style.WindowRounding = 0.0f;
     style.FrameRounding = 4.0f;
-    style.ChildRounding = 6.0f;
-    style.FramePadding = ImVec2(10.0f, 6.0f);
-    style.ItemSpacing = ImVec2(10.0f, 8.0f);
-    style.WindowPadding = ImVec2(18.0f, 14.0f);
-    style.Colors[ImGuiCol_WindowBg] = ImVec4(0.97f, 0.97f, 0.98f, 1.0f);
-    style.Colors[ImGuiCol_Button] = ImVec4(0.16f, 0.35f, 0.66f, 1.0f);
-    style.Colors[ImGuiCol_ButtonHovered] = ImVec4(0.22f, 0.44f, 0.78f, 1.0f);
-    style.Colors[ImGuiCol_ButtonActive] = ImVec4(0.12f, 0.28f, 0.55f, 1.0f);
-    style.Colors[ImGuiCol_Text] = ImVec4(0.10f, 0.11f, 0.13f, 1.0f);
+    style.ChildRounding = 4.0f;
+    style.PopupRounding = 6.0f;
+    style.GrabRounding = 4.0f;
+    style.FramePadding = ImVec2(9.0f, 5.0f);
+    style.ItemSpacing = ImVec2(8.0f, 6.0f);
+    style.WindowPadding = ImVec2(12.0f, 10.0f);
+    style.CellPadding = ImVec2(6.0f, 3.0f);
+    style.ChildBorderSize = 1.0f;
+    ImVec4 *c = style.Colors;
+    c[ImGuiCol_WindowBg] = ImVec4(0.965f, 0.969f, 0.976f, 1.0f);
+    c[ImGuiCol_ChildBg] = ImVec4(1.0f, 1.0f, 1.0f, 1.0f);
+    c[ImGuiCol_PopupBg] = ImVec4(1.0f, 1.0f, 1.0f, 1.0f);
+    c[ImGuiCol_Border] = ImVec4(0.80f, 0.82f, 0.86f, 1.0f);
+    c[ImGuiCol_Text] = ImVec4(0.10f, 0.11f, 0.13f, 1.0f);
+    c[ImGuiCol_TextDisabled] = ImVec4(0.42f, 0.45f, 0.50f, 1.0f);
+    c[ImGuiCol_Button] = ImVec4(0.90f, 0.92f, 0.95f, 1.0f);
+    c[ImGuiCol_ButtonHovered] = ImVec4(0.80f, 0.86f, 0.94f, 1.0f);
+    c[ImGuiCol_ButtonActive] = ImVec4(0.70f, 0.79f, 0.92f, 1.0f);
+    c[ImGuiCol_FrameBg] = ImVec4(0.90f, 0.92f, 0.95f, 1.0f);
+    c[ImGuiCol_Header] = ImVec4(0.80f, 0.87f, 0.97f, 1.0f);
+    c[ImGuiCol_HeaderHovered] = ImVec4(0.86f, 0.91f, 0.98f, 1.0f);
+    c[ImGuiCol_HeaderActive] = ImVec4(0.74f, 0.83f, 0.96f, 1.0f);
+    c[ImGuiCol_TableHeaderBg] = ImVec4(0.93f, 0.94f, 0.96f, 1.0f);
+    c[ImGuiCol_TableRowBgAlt] = ImVec4(0.975f, 0.978f, 0.985f, 1.0f);
+    c[ImGuiCol_CheckMark] = ImVec4(0.16f, 0.35f, 0.66f, 1.0f);
+    c[ImGuiCol_SliderGrab] = ImVec4(0.16f, 0.35f, 0.66f, 1.0f);
+    c[ImGuiCol_PlotHistogram] = ImVec4(0.16f, 0.35f, 0.66f, 1.0f);
+    c[ImGuiCol_ModalWindowDimBg] = ImVec4(0.1f, 0.1f, 0.15f, 0.35f);
     style.ScaleAllSizes(scale);
     ImGui::GetStyle() = style;
 }
@@ -46,107 +72,317 @@ void fonts_build(app_state &app) {
     ImFontConfig config;
     config.FontDataOwnedByAtlas = false;  // the TTF bytes are static data embedded in the binary
     config.OversampleH = 2;
+    // Latin-1 plus the punctuation, Greek and maths the app writes (en dash, bullet, ellipsis, <=, >=, Delta).
+    static const ImWchar ranges[] = {0x0020, 0x00FF, 0x0370, 0x03FF, 0x2010, 0x2027, 0x2190, 0x2193, 0x2212, 0x2212,
+                                     0x2264, 0x2265, 0};
     const float scale = app.device_pixel_ratio;
-    app.font_body = io.Fonts->AddFontFromMemoryTTF(const_cast<unsigned char *>(k_font_dejavu_sans),
-                                                   static_cast<int>(k_font_dejavu_sans_size),
-                                                   std::round(k_body_font_css_px * scale), &config);
-    app.font_title = io.Fonts->AddFontFromMemoryTTF(const_cast<unsigned char *>(k_font_dejavu_sans),
-                                                    static_cast<int>(k_font_dejavu_sans_size),
-                                                    std::round(k_title_font_css_px * scale), &config);
+    auto add = [&](float css_px) {
+        return io.Fonts->AddFontFromMemoryTTF(const_cast<unsigned char *>(k_font_dejavu_sans),
+                                              static_cast<int>(k_font_dejavu_sans_size), std::round(css_px * scale),
+                                              &config, ranges);
+    };
+    app.font_body = add(k_body_font_css_px);
+    app.font_small = add(k_small_font_css_px);
+    app.font_title = add(k_title_font_css_px);
+    app.font_huge = add(k_huge_font_css_px);
     io.Fonts->Build();
     io.FontDefault = app.font_body;
     app.fonts_changed = true;
 }
 
-std::string format_size(size_t bytes) {
-    char text[32];
-    if (bytes < 1024) std::snprintf(text, sizeof(text), "%zu B", bytes);
-    else if (bytes < 1024 * 1024) std::snprintf(text, sizeof(text), "%.1f KiB", bytes / 1024.0);
-    else std::snprintf(text, sizeof(text), "%.1f MiB", bytes / (1024.0 * 1024.0));
-    return text;
+// [SECTION] Actions (shared by buttons and shortcuts) -------------------------------------------------
+
+void action_open(app_state &app) {
+    if (app.hooks.open_file_picker) app.hooks.open_file_picker(app.hooks.user);
+}
+void action_examples(app_state &app) {
+    if (app.hooks.load_examples) app.hooks.load_examples(app.hooks.user);
+}
+void action_export(app_state &app, const char *kind) {
+    if (app.hooks.export_results) app.hooks.export_results(kind, app.hooks.user);
+}
+void action_report(app_state &app) {
+    const app_entry *e = app_selected_entry(app);
+    if (e && e->status == app_entry_status::done) app.report_requested = true;
+    else app.notice = "Select an analysed ECG to export its report.";
+}
+void action_cycle_layout(app_state &app) {
+    app_view &v = app.view;
+    v.layout = v.layout == app_layout::l3x4_rhythm ? app_layout::l6x2
+               : v.layout == app_layout::l6x2      ? app_layout::l12x1
+                                                   : app_layout::l3x4_rhythm;
+    v.caliper.present = false;
+}
+void action_cycle_gain(app_state &app) {
+    float &g = app.view.gain_mm_mv;
+    g = g == 5.0f ? 10.0f : g == 10.0f ? 20.0f : 5.0f;
+}
+void action_zoom(app_state &app, float factor) { app.view.zoom = std::clamp(app.view.zoom * factor, 0.25f, 8.0f); }
+
+// Moves the selection by `step` rows in the worklist's order.
+void action_step_selection(app_state &app, int step) {
+    if (app.entries.empty()) return;
+    if (app.worklist_order.size() != app.entries.size()) panel_sort_worklist(app);
+    int row = -1;
+    for (size_t i = 0; i < app.worklist_order.size(); i++)
+        if (app.entries[app.worklist_order[i]].id == app.selected_id) row = static_cast<int>(i);
+    const int count = static_cast<int>(app.worklist_order.size());
+    row = row < 0 ? (step > 0 ? 0 : count - 1) : std::clamp(row + step, 0, count - 1);
+    app_select(app, app.entries[app.worklist_order[row]].id, true);
+}
+
+void handle_shortcuts(app_state &app) {
+    const ImGuiIO &io = ImGui::GetIO();
+    if (io.WantTextInput || ImGui::IsPopupOpen(nullptr, ImGuiPopupFlags_AnyPopupId)) return;
+    auto pressed = [](ImGuiKey key) { return ImGui::IsKeyPressed(key, /*repeat=*/false); };
+    auto repeated = [](ImGuiKey key) { return ImGui::IsKeyPressed(key, /*repeat=*/true); };
+    if (io.KeyCtrl || io.KeySuper || io.KeyAlt) return;  // leave the browser's own shortcuts alone
+    app_view &v = app.view;
+    if (pressed(ImGuiKey_O)) action_open(app);
+    if (pressed(ImGuiKey_X)) action_examples(app);
+    if (pressed(ImGuiKey_H)) v.overlay = !v.overlay;
+    if (pressed(ImGuiKey_L)) action_cycle_layout(app);
+    if (pressed(ImGuiKey_S)) v.speed_mm_s = v.speed_mm_s == 25.0f ? 50.0f : 25.0f;
+    if (pressed(ImGuiKey_G)) action_cycle_gain(app);
+    if (pressed(ImGuiKey_C)) v.caliper_mode = !v.caliper_mode;
+    if (pressed(ImGuiKey_E)) action_export(app, "csv");
+    if (pressed(ImGuiKey_J)) action_export(app, "json");
+    if (pressed(ImGuiKey_P)) action_report(app);
+    if (pressed(ImGuiKey_Escape)) {
+        v.caliper.present = false;
+        v.caliper_mode = false;
+    }
+    if (pressed(ImGuiKey_0)) {
+        v.zoom = 1.0f;
+        v.pan_mm = ImVec2(0, 0);
+    }
+    if (repeated(ImGuiKey_Equal) || repeated(ImGuiKey_KeypadAdd)) action_zoom(app, 1.25f);
+    if (repeated(ImGuiKey_Minus) || repeated(ImGuiKey_KeypadSubtract)) action_zoom(app, 1.0f / 1.25f);
+    const float step_mm = 10.0f / v.zoom;
+    if (repeated(ImGuiKey_LeftArrow)) v.pan_mm.x -= step_mm;
+    if (repeated(ImGuiKey_RightArrow)) v.pan_mm.x += step_mm;
+    if (io.KeyShift) {
+        if (repeated(ImGuiKey_UpArrow)) v.pan_mm.y -= step_mm;
+        if (repeated(ImGuiKey_DownArrow)) v.pan_mm.y += step_mm;
+    } else {
+        if (repeated(ImGuiKey_UpArrow)) action_step_selection(app, -1);
+        if (repeated(ImGuiKey_DownArrow)) action_step_selection(app, +1);
+    }
 }
 
 // [SECTION] Views ---------------------------------------------------------------------------------------
 
-void draw_header(app_state &app) {
+bool primary_button(const char *label) {
+    ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.16f, 0.35f, 0.66f, 1.0f));
+    ImGui::PushStyleColor(ImGuiCol_ButtonHovered, ImVec4(0.22f, 0.44f, 0.78f, 1.0f));
+    ImGui::PushStyleColor(ImGuiCol_ButtonActive, ImVec4(0.12f, 0.28f, 0.55f, 1.0f));
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 1.0f, 1.0f, 1.0f));
+    const bool clicked = ImGui::Button(label);
+    ImGui::PopStyleColor(4);
+    return clicked;
+}
+
+void tooltip(const char *text) {
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_DelayShort)) ImGui::SetTooltip("%s", text);
+}
+
+void draw_top_bar(app_state &app) {
     ImGui::PushFont(app.font_title);
     ImGui::TextUnformatted("kalium");
     ImGui::PopFont();
     ImGui::SameLine();
     ImGui::AlignTextToFramePadding();
-    ImGui::TextDisabled("%s  ·  serum potassium from the 12-lead ECG (ECG12Net)", kalium::version_string());
-    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.62f, 0.22f, 0.0f, 1.0f));
-    ImGui::TextWrapped("Research use only, not a medical device. Do not use it to diagnose or treat patients.");
-    ImGui::PopStyleColor();
-    ImGui::TextWrapped("Files you open are read inside this page and never leave your computer.");
+    ImGui::TextDisabled("K+ from the 12-lead ECG \u00b7 %s \u00b7 research use only", kalium::version_string());
+    ImGui::SameLine();
+    const bool any_done = std::any_of(app.entries.begin(), app.entries.end(),
+                                      [](const app_entry &e) { return e.status != app_entry_status::working; });
+    // Right-aligned action buttons.
+    const char *labels[] = {"Open ECG files", "Try an example", "Export CSV", "Export JSON", "Export PNG", "Calibrate screen"};
+    float width = 0.0f;
+    for (const char *l : labels) width += ImGui::CalcTextSize(l).x + 2 * ImGui::GetStyle().FramePadding.x + ImGui::GetStyle().ItemSpacing.x;
+    ImGui::SetCursorPosX(std::max(ImGui::GetCursorPosX(), ImGui::GetWindowContentRegionMax().x - width));
+    if (primary_button(labels[0])) action_open(app);
+    tooltip("Open ECG files (O). You can also drop files anywhere on the page.");
+    ImGui::SameLine();
+    if (ImGui::Button(labels[1])) action_examples(app);
+    tooltip("Load the bundled synthetic example ECGs, one per K+ group (X).");
+    ImGui::SameLine();
+    ImGui::BeginDisabled(!any_done);
+    if (ImGui::Button(labels[2])) action_export(app, "csv");
+    tooltip("Every result of the worklist as CSV (E).");
+    ImGui::SameLine();
+    if (ImGui::Button(labels[3])) action_export(app, "json");
+    tooltip("Every result of the worklist as JSON (J).");
+    ImGui::SameLine();
+    if (ImGui::Button(labels[4])) action_report(app);
+    tooltip("The selected ECG with its overlays and result as a PNG report (P).");
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    if (ImGui::Button(labels[5])) app.calibration.open = true;
+    tooltip("Match a credit card on screen so ECGs are drawn at true millimetres.");
 }
 
-void draw_drop_zone(app_state &app) {
-    const float height = std::max(ImGui::GetContentRegionAvail().y * 0.45f, 160.0f * app.device_pixel_ratio);
-    // The paper goes into the parent window's draw list, under the child, so the child's padding does not
-    // clip it: it fills the zone up to its border.
-    const ImVec2 min = ImGui::GetCursorScreenPos();
-    const ImVec2 max = ImVec2(min.x + ImGui::GetContentRegionAvail().x, min.y + height);
-    paper_grid_draw(app.grid, ImGui::GetWindowDrawList(), min, max, app.px_per_mm);
-    ImGui::BeginChild("drop-zone", ImVec2(0.0f, height), ImGuiChildFlags_Border, ImGuiWindowFlags_NoScrollbar);
+void draw_view_toolbar(app_state &app) {
+    app_view &v = app.view;
+    const float dpr = app.device_pixel_ratio;
+    auto segmented = [&](const char *label, bool active) {
+        if (active) {
+            ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.16f, 0.35f, 0.66f, 1.0f));
+            ImGui::PushStyleColor(ImGuiCol_ButtonHovered, ImVec4(0.22f, 0.44f, 0.78f, 1.0f));
+            ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 1));
+        }
+        const bool clicked = ImGui::Button(label);
+        if (active) ImGui::PopStyleColor(3);
+        ImGui::SameLine(0.0f, 2.0f * dpr);
+        return clicked;
+    };
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextDisabled("Layout");
+    ImGui::SameLine();
+    if (segmented("3x4+II", v.layout == app_layout::l3x4_rhythm)) v.layout = app_layout::l3x4_rhythm, v.caliper.present = false;
+    if (segmented("6x2", v.layout == app_layout::l6x2)) v.layout = app_layout::l6x2, v.caliper.present = false;
+    if (segmented("12x1", v.layout == app_layout::l12x1)) v.layout = app_layout::l12x1, v.caliper.present = false;
+    ImGui::SameLine(0.0f, 10.0f * dpr);
+    ImGui::TextDisabled("mm/s");
+    ImGui::SameLine();
+    if (segmented("25", v.speed_mm_s == 25.0f)) v.speed_mm_s = 25.0f;
+    if (segmented("50", v.speed_mm_s == 50.0f)) v.speed_mm_s = 50.0f;
+    ImGui::SameLine(0.0f, 10.0f * dpr);
+    ImGui::TextDisabled("mm/mV");
+    ImGui::SameLine();
+    if (segmented("5", v.gain_mm_mv == 5.0f)) v.gain_mm_mv = 5.0f;
+    if (segmented("10", v.gain_mm_mv == 10.0f)) v.gain_mm_mv = 10.0f;
+    if (segmented("20", v.gain_mm_mv == 20.0f)) v.gain_mm_mv = 20.0f;
+    ImGui::SameLine(0.0f, 10.0f * dpr);
+    ImGui::Checkbox("Heatmap", &v.overlay);
+    tooltip("The network's class-activation map on each lead, inside the 2.5 s window it read (H).");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(70.0f * dpr);
+    ImGui::BeginDisabled(!v.overlay);
+    ImGui::SliderFloat("##opacity", &v.overlay_opacity, 0.0f, 1.0f, "%.1f");
+    tooltip("Heatmap opacity");
+    ImGui::EndDisabled();
+    ImGui::SameLine(0.0f, 10.0f * dpr);
+    if (segmented("Caliper", v.caliper_mode)) v.caliper_mode = !v.caliper_mode;
+    tooltip("Caliper (C): drag on a trace to measure an interval (ms, bpm) and a voltage change (mV). Esc clears.");
+    ImGui::SameLine(0.0f, 10.0f * dpr);
+    if (ImGui::Button("\u2212")) action_zoom(app, 1.0f / 1.25f);
+    ImGui::SameLine(0.0f, 2.0f * dpr);
+    char zoom[16];
+    std::snprintf(zoom, sizeof(zoom), "%.0f%%", v.zoom * 100.0f);
+    if (ImGui::Button(zoom)) v.zoom = 1.0f, v.pan_mm = ImVec2(0, 0);
+    tooltip("Zoom: wheel or +/-; this button (or 0) resets zoom and pan.");
+    ImGui::SameLine(0.0f, 2.0f * dpr);
+    if (ImGui::Button("+")) action_zoom(app, 1.25f);
+}
 
-    const char *prompt = "Drop ECG files here";
-    const char *button = "Open ECG files";
-    const ImVec2 prompt_size = ImGui::CalcTextSize(prompt);
-    const ImVec2 button_size = ImVec2(ImGui::CalcTextSize(button).x + 2 * ImGui::GetStyle().FramePadding.x,
-                                      ImGui::GetFrameHeight());
-    const float block_height = prompt_size.y + ImGui::GetStyle().ItemSpacing.y + button_size.y;
-    const ImVec2 avail = ImGui::GetWindowSize();
-    ImGui::SetCursorPos(ImVec2((avail.x - prompt_size.x) * 0.5f, (avail.y - block_height) * 0.5f));
-    ImGui::TextUnformatted(prompt);
-    ImGui::SetCursorPosX((avail.x - button_size.x) * 0.5f);
-    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 1.0f, 1.0f, 1.0f));
-    const bool clicked = ImGui::Button(button, button_size);
-    ImGui::PopStyleColor();
-    if (clicked && app.hooks.open_file_picker) app.hooks.open_file_picker(app.hooks.user);
+void draw_ecg_area(app_state &app, ImVec2 size) {
+    app_entry *e = app_selected_entry(app);
+    ImGui::BeginChild("ecg", size, ImGuiChildFlags_Border, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+    draw_view_toolbar(app);
+    const ImVec2 min = ImGui::GetCursorScreenPos();
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const ImVec2 max(min.x + avail.x, min.y + avail.y);
+    ecg_view_draw(app, e, min, max, app.px_per_mm * app.view.zoom, app.view.pan_mm, /*interactive=*/true);
+
+    // Messages on the paper when there is no trace to show.
+    auto centred = [&](const char *text, ImFont *font, ImU32 colour, float dy) {
+        const ImVec2 ts = font->CalcTextSizeA(font->FontSize, avail.x * 0.9f, avail.x * 0.9f, text);
+        const ImVec2 p((min.x + max.x - ts.x) * 0.5f, (min.y + max.y) * 0.5f + dy);
+        ImDrawList *dl = ImGui::GetWindowDrawList();
+        dl->AddRectFilled(ImVec2(p.x - 12, p.y - 6), ImVec2(p.x + ts.x + 12, p.y + ts.y + 6), IM_COL32(255, 255, 255, 225), 6);
+        dl->AddText(font, font->FontSize, p, colour, text, nullptr, avail.x * 0.9f);
+    };
+    if (!e) {
+        centred("Drop ECG files here, or press O to open them, X to try an example", app.font_title, IM_COL32(60, 60, 70, 255), -20.0f);
+    } else if (e->status == app_entry_status::working) {
+        const std::string text = "Analysing " + e->name + "\u2026";
+        centred(text.c_str(), app.font_title, IM_COL32(60, 60, 70, 255), -20.0f);
+    } else if (e->status == app_entry_status::failed) {
+        const std::string text = e->name + ": " + e->result.error;
+        centred(text.c_str(), app.font_body, IM_COL32(160, 20, 10, 255), -10.0f);
+    } else if (e->sample_count == 0) {
+        centred("No signal was sent for this ECG.", app.font_body, IM_COL32(60, 60, 70, 255), -10.0f);
+    }
     ImGui::EndChild();
 }
 
-void draw_file_list(app_state &app) {
-    if (app.entries.empty()) {
-        ImGui::TextDisabled("No files opened yet.");
-        return;
+void draw_status_bar(app_state &app) {
+    const app_entry *e = app_selected_entry(app);
+    const ecg_caliper_reading reading = ecg_caliper_read(app, e);
+    ImGui::PushFont(app.font_small);
+    if (app.progress_total > 0 && app.progress_done < app.progress_total) {
+        char text[48];
+        std::snprintf(text, sizeof(text), "%d of %d analysed", app.progress_done, app.progress_total);
+        ImGui::ProgressBar(static_cast<float>(app.progress_done) / app.progress_total, ImVec2(220.0f * app.device_pixel_ratio, 0.0f), text);
+        ImGui::SameLine();
     }
-    ImGui::Text("%zu file%s opened", app.entries.size(), app.entries.size() == 1 ? "" : "s");
-    const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_ScrollY;
-    if (ImGui::BeginTable("files", 3, flags)) {
-        ImGui::TableSetupColumn("File", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("0").x * 36);
-        ImGui::TableSetupColumn("Size", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("000.0 MiB").x);
-        ImGui::TableSetupColumn("ECG", ImGuiTableColumnFlags_WidthStretch);
-        ImGui::TableSetupScrollFreeze(0, 1);
-        ImGui::TableHeadersRow();
-        for (const app_ecg_entry &e : app.entries) {
-            ImGui::TableNextRow();
-            ImGui::TableSetColumnIndex(0);
-            ImGui::TextUnformatted(e.name.c_str());
-            ImGui::TableSetColumnIndex(1);
-            ImGui::TextUnformatted(format_size(e.size_bytes).c_str());
-            ImGui::TableSetColumnIndex(2);
-            if (e.record) {
-                ImGui::TextUnformatted(app_entry_summary(e).c_str());
-            } else {
-                ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.70f, 0.10f, 0.05f, 1.0f));
-                ImGui::TextWrapped("%s", e.error.c_str());
-                ImGui::PopStyleColor();
-            }
-        }
-        ImGui::EndTable();
+    const app_view &v = app.view;
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextDisabled("%s \u00b7 %.0f mm/s \u00b7 %.0f mm/mV \u00b7 %s \u00b7 %.2f px/mm%s", app_layout_name(v.layout), v.speed_mm_s,
+                        v.gain_mm_mv, v.caliper_mode ? "caliper: drag on a trace" : "drag to pan, wheel to zoom",
+                        app.px_per_mm * v.zoom, app.calibrated ? " (calibrated)" : "");
+    if (reading.valid) {
+        ImGui::SameLine();
+        ImGui::TextColored(ImVec4(0.08f, 0.35f, 0.78f, 1.0f), "Caliper %.0f ms \u00b7 %.0f bpm \u00b7 %+.2f mV", reading.dt_ms, reading.bpm,
+                           reading.dv_mv);
     }
+    if (!app.notice.empty()) {
+        ImGui::SameLine();
+        ImGui::TextUnformatted(app.notice.c_str());
+    }
+    const char *keys = "O open \u00b7 X examples \u00b7 H heatmap \u00b7 L layout \u00b7 S speed \u00b7 G gain \u00b7 C caliper \u00b7 "
+                       "E/J/P export \u00b7 \u2191\u2193 entries";
+    const float w = ImGui::CalcTextSize(keys).x;
+    if (ImGui::GetContentRegionAvail().x > w + 20.0f) {
+        ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - w);
+        ImGui::TextDisabled("%s", keys);
+    }
+    ImGui::PopFont();
+}
+
+void mirror_view(app_state &app) {
+    std::string json = app_view_json(app);
+    if (json == app.last_mirror) return;
+    app.last_mirror = std::move(json);
+    if (app.hooks.mirror_view) app.hooks.mirror_view(app.last_mirror.c_str(), app.hooks.user);
 }
 
 }  // namespace
+
+const char *app_layout_name(app_layout layout) {
+    switch (layout) {
+        case app_layout::l3x4_rhythm: return "3x4+II";
+        case app_layout::l6x2: return "6x2";
+        case app_layout::l12x1: return "12x1";
+    }
+    return "3x4+II";
+}
+
+std::string app_view_json(const app_state &app) {
+    const app_view &v = app.view;
+    const app_entry *e = nullptr;
+    for (const app_entry &x : app.entries)
+        if (x.id == app.selected_id) e = &x;
+    const ecg_caliper_reading c = ecg_caliper_read(app, e);
+    char caliper[128] = "null";
+    if (c.valid) std::snprintf(caliper, sizeof(caliper), "{\"dt_ms\":%.1f,\"bpm\":%.1f,\"dv_mv\":%.3f}", c.dt_ms, c.bpm, c.dv_mv);
+    char text[512];
+    std::snprintf(text, sizeof(text),
+                  "{\"layout\":\"%s\",\"overlay\":%s,\"overlay_opacity\":%.2f,\"speed_mm_s\":%g,\"gain_mm_mv\":%g,"
+                  "\"zoom\":%.3f,\"caliper_mode\":%s,\"caliper\":%s,\"selected\":%d,\"px_per_mm\":%.4f,\"calibrated\":%s}",
+                  app_layout_name(v.layout), v.overlay ? "true" : "false", v.overlay_opacity, v.speed_mm_s, v.gain_mm_mv,
+                  v.zoom, v.caliper_mode ? "true" : "false", caliper, app.selected_id, app.px_per_mm * v.zoom,
+                  app.calibrated ? "true" : "false");
+    return text;
+}
 
 // [SECTION] Lifecycle -------------------------------------------------------------------------------------
 
 bool app_init(app_state &app, float device_pixel_ratio) {
     ImGui::GetIO().IniFilename = nullptr;  // nothing persisted behind the user's back
     app.device_pixel_ratio = device_pixel_ratio > 0.0f ? device_pixel_ratio : 1.0f;
-    app.px_per_mm = k_css_px_per_mm * app.device_pixel_ratio;
+    app.px_per_mm = app.css_px_per_mm * app.device_pixel_ratio;
     style_apply(app.device_pixel_ratio);
     fonts_build(app);
     if (!paper_grid_init(app.grid)) kalium::log_message(kalium::log_level::error, "%s", app.grid.error);
@@ -156,78 +392,128 @@ bool app_init(app_state &app, float device_pixel_ratio) {
 void app_set_device_pixel_ratio(app_state &app, float device_pixel_ratio) {
     if (device_pixel_ratio <= 0.0f || std::fabs(device_pixel_ratio - app.device_pixel_ratio) < 1e-3f) return;
     app.device_pixel_ratio = device_pixel_ratio;
-    app.px_per_mm = k_css_px_per_mm * device_pixel_ratio;
+    app.px_per_mm = app.css_px_per_mm * device_pixel_ratio;
     style_apply(device_pixel_ratio);
     fonts_build(app);
 }
 
+void app_set_calibration(app_state &app, float css_px_per_mm) {
+    // A screen between 30 and 600 dpi (in CSS pixels); anything else is a stale or corrupt value.
+    if (!(css_px_per_mm >= 30.0f / 25.4f && css_px_per_mm <= 600.0f / 25.4f)) return;
+    app.css_px_per_mm = css_px_per_mm;
+    app.calibrated = std::fabs(css_px_per_mm - k_default_css_px_per_mm) > 1e-4f;
+    app.px_per_mm = css_px_per_mm * app.device_pixel_ratio;
+}
+
 void app_frame(app_state &app) {
-    app_read_pending(app);
     paper_grid_begin_frame(app.grid);
+    handle_shortcuts(app);
     const ImGuiViewport *viewport = ImGui::GetMainViewport();
     ImGui::SetNextWindowPos(viewport->WorkPos);
     ImGui::SetNextWindowSize(viewport->WorkSize);
     const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
                                    ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoSavedSettings |
-                                   ImGuiWindowFlags_NoBringToFrontOnFocus;
+                                   ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoScrollWithMouse;
     ImGui::Begin("kalium", nullptr, flags);
-    draw_header(app);
-    ImGui::Spacing();
-    draw_drop_zone(app);
-    ImGui::Spacing();
-    draw_file_list(app);
+    draw_top_bar(app);
+
+    const float dpr = app.device_pixel_ratio;
+    const ImGuiStyle &style = ImGui::GetStyle();
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const float status_h = ImGui::GetFrameHeightWithSpacing();
+    const float worklist_h = std::clamp(avail.y * 0.26f, 120.0f * dpr, 260.0f * dpr);
+    const float result_w = std::clamp(avail.x * 0.28f, 330.0f * dpr, 430.0f * dpr);
+    const float main_h = std::max(100.0f * dpr, avail.y - worklist_h - status_h - style.ItemSpacing.y);
+
+    draw_ecg_area(app, ImVec2(avail.x - result_w - style.ItemSpacing.x, main_h));
+    ImGui::SameLine();
+    ImGui::BeginChild("result", ImVec2(result_w, main_h), ImGuiChildFlags_Border);
+    panel_result(app, app_selected_entry(app), /*compact=*/false);
+    ImGui::EndChild();
+
+    const bool trend = panel_trend_available(app);
+    const float trend_w = trend ? std::clamp(avail.x * 0.30f, 260.0f * dpr, 480.0f * dpr) : 0.0f;
+    ImGui::BeginChild("worklist", ImVec2(avail.x - (trend ? trend_w + style.ItemSpacing.x : 0.0f), worklist_h), ImGuiChildFlags_Border);
+    if (app.entries.empty()) {
+        ImGui::TextDisabled("Worklist: no ECGs yet. Every file you open gets a row here, with its K+ estimate.");
+    } else {
+        panel_worklist(app);
+    }
+    ImGui::EndChild();
+    if (trend) {
+        ImGui::SameLine();
+        ImGui::BeginChild("trend", ImVec2(trend_w, worklist_h), ImGuiChildFlags_Border);
+        panel_trend(app, ImGui::GetContentRegionAvail());
+        ImGui::EndChild();
+    }
+    draw_status_bar(app);
     if (app.grid.error[0]) ImGui::TextColored(ImVec4(0.7f, 0.0f, 0.0f, 1.0f), "%s", app.grid.error);
+    panel_calibration(app);
     ImGui::End();
+    mirror_view(app);
 }
 
 void app_shutdown(app_state &app) {
     paper_grid_shutdown(app.grid);
-    app.pending.clear();
     app.entries.clear();
 }
 
-void app_add_file(app_state &app, std::string name, std::vector<uint8_t> bytes) {
-    app.pending.push_back(app_file{std::move(name), std::move(bytes)});
+// [SECTION] Entries ---------------------------------------------------------------------------------------
+
+app_entry *app_find_entry(app_state &app, int id) {
+    for (app_entry &e : app.entries)
+        if (e.id == id) return &e;
+    return nullptr;
 }
 
-size_t app_read_pending(app_state &app) {
-    if (app.pending.empty()) return 0;
-    std::vector<kalium::named_bytes> files;
-    for (const app_file &f : app.pending) files.push_back({f.name, f.bytes.data(), f.bytes.size()});
-    std::vector<kalium::ecg_read_outcome> outcomes = kalium::ecg_read_all(files);
-    size_t added = 0;
-    for (kalium::ecg_read_outcome &o : outcomes) {
-        app_ecg_entry entry;
-        entry.name = o.name;
-        for (const app_file &f : app.pending)
-            if (f.name == o.name) entry.size_bytes = f.bytes.size();
-        entry.record = std::move(o.record);
-        entry.error = entry.record ? std::string() : o.error.message();
-        if (entry.record)
-            kalium::log_message(kalium::log_level::info, "read %s: %s", entry.name.c_str(), app_entry_summary(entry).c_str());
-        else
-            kalium::log_message(kalium::log_level::warning, "cannot read %s", entry.error.c_str());
-        app.entries.push_back(std::move(entry));
-        if (app.hooks.entry_added) app.hooks.entry_added(app.entries.back(), app.hooks.user);
-        added++;
+app_entry *app_selected_entry(app_state &app) { return app_find_entry(app, app.selected_id); }
+
+bool app_select(app_state &app, int id, bool tell_page) {
+    if (!app_find_entry(app, id)) return false;
+    if (id != app.selected_id) app.view.caliper.present = false;  // it measured another ECG
+    app.selected_id = id;
+    if (tell_page && app.hooks.select) app.hooks.select(id, app.hooks.user);
+    return true;
+}
+
+void app_file_queued(app_state &app, int id, const char *name) {
+    app_entry *e = app_find_entry(app, id);
+    if (!e) {
+        app.entries.emplace_back();
+        e = &app.entries.back();
+        e->id = id;
     }
-    app.pending.clear();  // the bytes are not kept: records hold what the app needs
-    return added;
+    e->name = name ? name : "";
+    e->status = app_entry_status::working;
+    e->result = app_result();
+    e->result.id = id;
+    e->result.file = e->name;
+    e->signal_uv.clear();
+    e->cam.clear();
+    e->lead_count = e->sample_count = 0;
+    e->generation++;
+    app.worklist_order.clear();  // re-sorted at the next frame
+    if (!app_selected_entry(app)) app.selected_id = id;
 }
 
-std::string app_entry_summary(const app_ecg_entry &entry) {
-    if (!entry.record) return entry.error;
-    const kalium::ecg_record &r = *entry.record;
-    size_t derived = 0;
-    for (const kalium::ecg_lead &l : r.leads) derived += l.derived ? 1 : 0;
-    char text[256];
-    if (derived)
-        std::snprintf(text, sizeof(text), "%s \u00b7 %zu leads (%zu derived) \u00b7 %g Hz \u00b7 %.1f s", r.format.c_str(),
-                      r.leads.size(), derived, r.fs_hz, r.duration_s());
-    else
-        std::snprintf(text, sizeof(text), "%s \u00b7 %zu leads \u00b7 %g Hz \u00b7 %.1f s", r.format.c_str(), r.leads.size(),
-                      r.fs_hz, r.duration_s());
-    std::string summary = text;
-    if (!r.warnings.empty()) summary += " \u00b7 " + std::to_string(r.warnings.size()) + (r.warnings.size() == 1 ? " warning" : " warnings");
-    return summary;
+void app_set_result(app_state &app, int id, const char *result_json, const float *signal_uv, int lead_count,
+                    int sample_count, const float *cam, int cam_count) {
+    app_entry *e = app_find_entry(app, id);
+    if (!e) {
+        // A result for an entry we were not told about: take it in all the same (the page is the authority).
+        app_file_queued(app, id, "");
+        e = app_find_entry(app, id);
+    }
+    if (!app_entry_set_result(*e, result_json, signal_uv, lead_count, sample_count, cam, cam_count))
+        kalium::log_message(kalium::log_level::warning, "entry %d: %s", id, e->result.error.c_str());
+    if (e->name.empty()) e->name = e->result.file;
+    app.worklist_order.clear();
+    // The newest finished entry becomes the selected one (the page mirrors it by itself).
+    if (id != app.selected_id) app.view.caliper.present = false;
+    app.selected_id = id;
+}
+
+void app_set_progress(app_state &app, int done, int total) {
+    app.progress_done = std::max(0, done);
+    app.progress_total = std::max(0, total);
 }

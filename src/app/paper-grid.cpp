@@ -43,8 +43,8 @@ void paper_grid_callback(const ImDrawList *, const ImDrawCmd *cmd) {
     glViewport(x, y, w, h);
     glDisable(GL_BLEND);
     glUseProgram(g.program);
-    // Major-line origin at the region's top-left corner, so the grid starts on a 5 mm line like paper.
-    glUniform2f(g.u_origin_px, static_cast<float>(x), static_cast<float>(y + h));
+    // Major-line origin at the paper's corner (GL y up), so the grid starts on a 5 mm line like paper.
+    glUniform2f(g.u_origin_px, r.origin_px.x, r.framebuffer_height_px - r.origin_px.y);
     glUniform1f(g.u_px_per_mm, r.px_per_mm);
     glUniform3f(g.u_paper_rgb, 1.000f, 0.973f, 0.957f);
     glUniform3f(g.u_minor_rgb, 0.972f, 0.780f, 0.780f);
@@ -101,13 +101,15 @@ void paper_grid_shutdown(paper_grid &grid) {
 
 void paper_grid_begin_frame(paper_grid &grid) { grid.regions.clear(); }
 
-void paper_grid_draw(paper_grid &grid, ImDrawList *draw_list, ImVec2 min_px, ImVec2 max_px, float px_per_mm) {
+void paper_grid_draw(paper_grid &grid, ImDrawList *draw_list, ImVec2 min_px, ImVec2 max_px, float px_per_mm,
+                     ImVec2 origin_px) {
     if (!grid.program) return;  // init failed: the region stays the window background, the error is shown
     const ImGuiIO &io = ImGui::GetIO();
     paper_grid_region &r = grid.regions.emplace_back();
     r.min_px = min_px;
     r.max_px = max_px;
     r.px_per_mm = px_per_mm;
+    r.origin_px = origin_px;
     r.framebuffer_height_px = io.DisplaySize.y * io.DisplayFramebufferScale.y;
     r.grid = &grid;
     draw_list->AddCallback(paper_grid_callback, &r);

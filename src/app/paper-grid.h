@@ -2,8 +2,9 @@
 // (shaders/paper-grid.{vert,frag}, embedded at build time) inside ImGui's draw order.
 //
 // Usage, once per frame and region:
-//   paper_grid_draw(grid, ImGui::GetWindowDrawList(), rect_min, rect_max, px_per_mm);
-// which queues a draw-list callback; the grid is painted when ImGui's renderer reaches it.
+//   paper_grid_draw(grid, ImGui::GetWindowDrawList(), rect_min, rect_max, px_per_mm, origin_px);
+// which queues a draw-list callback; the grid is painted when ImGui's renderer reaches it. origin_px is
+// where a 5 mm line crossing lies (the paper's top-left corner), so the grid moves with panned paper.
 #pragma once
 
 #include <imgui.h>
@@ -12,6 +13,7 @@
 
 struct paper_grid_region {
     ImVec2 min_px, max_px;       // ImGui (framebuffer) pixels, y down
+    ImVec2 origin_px;            // a major-line crossing, ImGui pixels
     float px_per_mm = 4.0f;
     float framebuffer_height_px = 0.0f;
     const struct paper_grid *grid = nullptr;
@@ -31,4 +33,5 @@ bool paper_grid_init(paper_grid &grid);
 void paper_grid_shutdown(paper_grid &grid);
 // Forget last frame's regions; call at the start of each frame.
 void paper_grid_begin_frame(paper_grid &grid);
-void paper_grid_draw(paper_grid &grid, ImDrawList *draw_list, ImVec2 min_px, ImVec2 max_px, float px_per_mm);
+void paper_grid_draw(paper_grid &grid, ImDrawList *draw_list, ImVec2 min_px, ImVec2 max_px, float px_per_mm,
+                     ImVec2 origin_px);

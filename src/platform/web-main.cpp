@@ -2,17 +2,18 @@
 // canvas), the ImGui backends and the browser's main loop; calls the app's frame function (src/app) once
 // per animation frame. The only place that knows about Emscripten and GLFW.
 //
-// Files reach the app two ways, both as bytes:
-//   - dropped on the canvas: Emscripten's GLFW writes them to /.glfw_dropped_files/<name> in the in-memory
-//     filesystem and calls the drop callback, which reads each into memory and unlinks it;
-//   - picked with the "Open ECG files" button or the page's <input type=file>: web/kalium-shell.js copies the
-//     bytes into wasm memory and calls kalium_web_open_file().
-// Files that arrive together (one drop, one pick) are read together at the next frame, so a WFDB header and
-// its signal file pair up. Each result is announced to the page (window.kaliumShell.fileRead).
+// The app does not read files. The page (web/kalium-shell.js and its worker) takes files in, analyses them
+// and calls the exported functions below (app-contract.md, "JS -> app"); the app calls back into the page
+// through window.kalium (the EM_JS functions below, "app -> JS"). Buffers passed in belong to the caller:
+// the app copies what it keeps before returning.
 //
 // HiDPI: the canvas's backing store is sized to its CSS size times devicePixelRatio, and ImGui works in
 // those device pixels; the app scales fonts and style by the ratio, so text is rasterised at device
-// resolution and stays sharp.
+// resolution and stays sharp. The user's screen calibration (CSS pixels per millimetre) is kept in
+// localStorage.
+//
+// PNG report: when the app asks for one, a second ImGui frame (the report page) is drawn into an offscreen
+// framebuffer right after the visible frame, read back with glReadPixels and handed to the app to encode.
 #include "app.h"
 #include "kalium.h"
 
@@ -42,58 +43,74 @@ struct web_runner {
 
 web_runner *g_runner = nullptr;  // for the exported C entry points; the main loop gets it as its argument
 
+// ---- app -> page (window.kalium, defined by web/kalium-shell.js) ----------------------------------------
+// Each checks that the page defines the function, so a missing one is a console warning, not a crash.
+
+EM_JS(void, js_kalium_call, (const char *name_c), {
+    var name = UTF8ToString(name_c);
+    if (window.kalium && typeof window.kalium[name] === 'function') window.kalium[name]();
+    else console.warn('kalium: window.kalium.' + name + ' is missing');
+});
+EM_JS(void, js_kalium_select, (int id), {
+    if (window.kalium && typeof window.kalium.select === 'function') window.kalium.select(id);
+    else console.warn('kalium: window.kalium.select is missing');
+});
+EM_JS(void, js_kalium_export_results, (const char *kind_c), {
+    if (window.kalium && typeof window.kalium.exportResults === 'function') window.kalium.exportResults(UTF8ToString(kind_c));
+    else console.warn('kalium: window.kalium.exportResults is missing');
+});
+EM_JS(void, js_kalium_mirror_view, (const char *json_c), {
+    if (window.kalium && typeof window.kalium.mirrorView === 'function') window.kalium.mirrorView(UTF8ToString(json_c));
+});
+EM_JS(void, js_kalium_download_bytes, (const char *name_c, const char *mime_c, const uint8_t *data, size_t size), {
+    // The bytes are freed when this returns: downloadBytes must copy them before it does.
+    if (window.kalium && typeof window.kalium.downloadBytes === 'function')
+        window.kalium.downloadBytes(UTF8ToString(name_c), UTF8ToString(mime_c), data, size);
+    else console.warn('kalium: window.kalium.downloadBytes is missing');
+});
+EM_JS(double, js_load_calibration, (), {
+    try {
+        var v = parseFloat(window.localStorage.getItem('kalium.css_px_per_mm'));
+        return isFinite(v) ? v : 0;
+    } catch (e) {
+        return 0;  // storage disabled (private mode, file://): the default scale is used
+    }
+});
+EM_JS(void, js_store_calibration, (double css_px_per_mm), {
+    try {
+        if (css_px_per_mm > 0) window.localStorage.setItem('kalium.css_px_per_mm', String(css_px_per_mm));
+        else window.localStorage.removeItem('kalium.css_px_per_mm');
+    } catch (e) {
+        console.warn('kalium: cannot remember the screen calibration: ' + e);
+    }
+});
+EM_JS(void, js_ready, (), {
+    if (window.kalium && typeof window.kalium.ready === 'function') window.kalium.ready();
+    else if (window.kaliumShell && typeof window.kaliumShell.ready === 'function') window.kaliumShell.ready();
+});
+EM_JS(void, js_fatal, (const char *message_c), {
+    var message = UTF8ToString(message_c);
+    if (window.kalium && typeof window.kalium.fatal === 'function') window.kalium.fatal(message);
+    else if (window.kaliumShell && typeof window.kaliumShell.fatal === 'function') window.kaliumShell.fatal(message);
+    else console.error('kalium: ' + message);
+});
+
+void hook_open_file_picker(void *) { js_kalium_call("openFilePicker"); }
+void hook_load_examples(void *) { js_kalium_call("loadExamples"); }
+void hook_select(int id, void *) { js_kalium_select(id); }
+void hook_export_results(const char *kind, void *) { js_kalium_export_results(kind); }
+void hook_mirror_view(const char *json, void *) { js_kalium_mirror_view(json); }
+void hook_download_bytes(const char *name, const char *mime, const uint8_t *data, size_t size, void *) {
+    js_kalium_download_bytes(name, mime, data, size);
+}
+void hook_store_calibration(float css_px_per_mm, void *) { js_store_calibration(css_px_per_mm); }
+
 void log_to_console(kalium::log_level level, const char *message, void *) {
     std::string line = std::string("kalium: ") + message;
     switch (level) {
         case kalium::log_level::error: emscripten_console_error(line.c_str()); break;
         case kalium::log_level::warning: emscripten_console_warn(line.c_str()); break;
         default: emscripten_console_log(line.c_str()); break;
-    }
-}
-
-void open_file_picker(void *) {
-    EM_ASM({
-        if (window.kaliumShell) window.kaliumShell.openFilePicker();
-    });
-}
-
-// Mirrors each read file into the page (window.kaliumShell.fileRead) for screen readers and tests.
-void announce_entry(const app_ecg_entry &entry, void *) {
-    const std::string format = entry.record ? entry.record->format : std::string();
-    const std::string summary = app_entry_summary(entry);
-    const double leads = entry.record ? static_cast<double>(entry.record->leads.size()) : 0.0;
-    EM_ASM(
-        {
-            if (window.kaliumShell)
-                window.kaliumShell.fileRead(UTF8ToString($0), $1, UTF8ToString($2), $3, UTF8ToString($4), UTF8ToString($5));
-        },
-        entry.name.c_str(), static_cast<double>(entry.size_bytes), format.c_str(), leads, summary.c_str(), entry.error.c_str());
-}
-
-void open_file(web_runner &runner, std::string name, std::vector<uint8_t> bytes) {
-    app_add_file(runner.app, std::move(name), std::move(bytes));
-}
-
-std::string base_name(const char *path) {
-    std::string p(path);
-    size_t slash = p.find_last_of('/');
-    return slash == std::string::npos ? p : p.substr(slash + 1);
-}
-
-void on_drop(GLFWwindow *, int count, const char **paths) {
-    for (int i = 0; i < count; i++) {
-        FILE *f = std::fopen(paths[i], "rb");
-        if (!f) {
-            kalium::log_message(kalium::log_level::error, "drop: cannot open %s", paths[i]);
-            continue;
-        }
-        std::vector<uint8_t> bytes;
-        uint8_t buffer[1 << 16];
-        size_t n;
-        while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) bytes.insert(bytes.end(), buffer, buffer + n);
-        std::fclose(f);
-        std::remove(paths[i]);  // the in-memory copy is ours now; do not keep two
-        open_file(*g_runner, base_name(paths[i]), std::move(bytes));
     }
 }
 
@@ -117,6 +134,45 @@ void sync_canvas_size(web_runner &runner) {
     }
 }
 
+// Draws the report page into an offscreen framebuffer, reads it back and gives it to the app.
+void render_report(web_runner &runner) {
+    app_state &app = runner.app;
+    int width = 0, height = 0;
+    app_report_size(app, width, height);
+    GLuint texture = 0, framebuffer = 0;
+    glGenTextures(1, &texture);
+    glBindTexture(GL_TEXTURE_2D, texture);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE, nullptr);
+    glGenFramebuffers(1, &framebuffer);
+    glBindFramebuffer(GL_FRAMEBUFFER, framebuffer);
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, texture, 0);
+    std::vector<uint8_t> pixels;
+    if (glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE) {
+        ImGui_ImplOpenGL3_NewFrame();
+        ImGui_ImplGlfw_NewFrame();
+        ImGuiIO &io = ImGui::GetIO();
+        io.DisplaySize = ImVec2(static_cast<float>(width), static_cast<float>(height));
+        io.DisplayFramebufferScale = ImVec2(1.0f, 1.0f);
+        if (!(io.DeltaTime > 0.0f)) io.DeltaTime = 1.0f / 1000.0f;
+        ImGui::NewFrame();
+        app_report_frame(app);
+        ImGui::Render();
+        glViewport(0, 0, width, height);
+        glClearColor(1.0f, 1.0f, 1.0f, 1.0f);
+        glClear(GL_COLOR_BUFFER_BIT);
+        ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+        pixels.resize(static_cast<size_t>(width) * static_cast<size_t>(height) * 4);
+        glPixelStorei(GL_PACK_ALIGNMENT, 1);
+        glReadPixels(0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
+    } else {
+        kalium::log_message(kalium::log_level::error, "report: cannot create a %d x %d offscreen framebuffer", width, height);
+    }
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    glDeleteFramebuffers(1, &framebuffer);
+    glDeleteTextures(1, &texture);
+    app_report_finish(app, pixels.empty() ? nullptr : pixels.data(), width, height);
+}
+
 void frame(void *arg) {
     web_runner &runner = *static_cast<web_runner *>(arg);
     sync_canvas_size(runner);
@@ -130,18 +186,33 @@ void frame(void *arg) {
     app_frame(runner.app);
     ImGui::Render();
     glViewport(0, 0, runner.framebuffer_width_px, runner.framebuffer_height_px);
-    glClearColor(0.97f, 0.97f, 0.98f, 1.0f);
+    glClearColor(0.965f, 0.969f, 0.976f, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    if (app_report_wanted(runner.app)) render_report(runner);
 }
 
 }  // namespace
 
-// Called by web/kalium-shell.js with a file picked through <input type=file>; `data` is owned by the caller.
-extern "C" EMSCRIPTEN_KEEPALIVE void kalium_web_open_file(const char *name, const uint8_t *data, size_t size_bytes) {
-    if (!g_runner || !name) return;
-    std::vector<uint8_t> bytes(data, data + (data ? size_bytes : 0));
-    open_file(*g_runner, name, std::move(bytes));
+// ---- page -> app (app-contract.md "JS -> app") ------------------------------------------------------------
+
+// A file (or a WFDB .hea + .dat group) was taken in and is being analysed: a worklist row in state "working".
+extern "C" EMSCRIPTEN_KEEPALIVE void kalium_web_file_queued(int id, const char *name) {
+    if (!g_runner) return;
+    app_file_queued(g_runner->app, id, name);
+}
+
+// The analysis of entry `id` is done or failed (result_json's "error"). Arrays are lead-major; see the contract.
+extern "C" EMSCRIPTEN_KEEPALIVE void kalium_web_result(int id, const char *result_json, const float *signal_uv, int lead_count,
+                                                       int sample_count, const float *cam, int cam_count) {
+    if (!g_runner) return;
+    app_set_result(g_runner->app, id, result_json, signal_uv, lead_count, sample_count, cam, cam_count);
+}
+
+// Batch progress: `done` of `total` files analysed in the current batch.
+extern "C" EMSCRIPTEN_KEEPALIVE void kalium_web_progress(int done, int total) {
+    if (!g_runner) return;
+    app_set_progress(g_runner->app, done, total);
 }
 
 int main() {
@@ -164,7 +235,7 @@ int main() {
     runner.window = glfwCreateWindow(runner.framebuffer_width_px, runner.framebuffer_height_px, "kalium", nullptr, nullptr);
     if (!runner.window) {
         kalium::log_message(kalium::log_level::error, "web: cannot create a WebGL2 context; this browser or GPU does not support WebGL2");
-        EM_ASM({ if (window.kaliumShell) window.kaliumShell.fatal('This browser cannot create a WebGL2 context, which kalium needs to draw.'); });
+        js_fatal("This browser cannot create a WebGL2 context, which kalium needs to draw.");
         return 1;
     }
     glfwMakeContextCurrent(runner.window);
@@ -174,13 +245,20 @@ int main() {
     ImGui_ImplGlfw_InitForOpenGL(runner.window, /*install_callbacks=*/true);
     ImGui_ImplOpenGL3_Init("#version 300 es");
 
-    runner.app.hooks.open_file_picker = open_file_picker;
-    runner.app.hooks.entry_added = announce_entry;
+    app_platform_hooks &hooks = runner.app.hooks;
+    hooks.open_file_picker = hook_open_file_picker;
+    hooks.load_examples = hook_load_examples;
+    hooks.select = hook_select;
+    hooks.export_results = hook_export_results;
+    hooks.mirror_view = hook_mirror_view;
+    hooks.download_bytes = hook_download_bytes;
+    hooks.store_calibration = hook_store_calibration;
     app_init(runner.app, static_cast<float>(ratio));
-    glfwSetDropCallback(runner.window, on_drop);
+    app_set_calibration(runner.app, static_cast<float>(js_load_calibration()));
+    // No GLFW drop callback: drops are the page's (web/kalium-shell.js takes them in and analyses them).
 
     kalium::log_message(kalium::log_level::info, "%s (%s) ready", kalium::version_string(), kalium::build_description());
-    EM_ASM({ if (window.kaliumShell) window.kaliumShell.ready(); });
+    js_ready();
     emscripten_set_main_loop_arg(frame, &runner, /*fps=*/0, /*simulate_infinite_loop=*/true);
     return 0;
 }
