@@ -2,10 +2,13 @@
 // tests/web/e2e.mjs: browser end-to-end tests of the built site (build/wasm/site) in Debian's Chromium,
 // headless, WebGL2 through SwiftShader, driven by playwright-core (which never downloads a browser).
 //
-//   node tests/web/e2e.mjs [--site build/wasm/site] [--out build/e2e]
+//   node tests/web/e2e.mjs [--site build/wasm/site] [--out build/e2e] [--cli build/native/bin/kalium] [--only TEXT]
 //
 // Prints one line per test and a last line "e2e: N passed, N failed"; exits non-zero on any failure.
-// Screenshots are saved under --out.
+// Screenshots are saved under --out. K+ shown by the page is compared with the native CLI's
+// (`kalium predict` on the same file): --cli, else $KALIUM_CLI, else build/native/bin/kalium (scripts/test
+// builds it before this runs). --only runs the tests whose name contains TEXT.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +23,8 @@ const option = (name, fallback) => {
 };
 const siteDir = path.resolve(repo, option('--site', 'build/wasm/site'));
 const outDir = path.resolve(repo, option('--out', 'build/e2e'));
+const cliPath = path.resolve(repo, option('--cli', process.env.KALIUM_CLI || 'build/native/bin/kalium'));
+const only = option('--only', '');
 fs.mkdirSync(outDir, { recursive: true });
 
 const CHROMIUM_ARGS = [
@@ -28,6 +33,7 @@ const CHROMIUM_ARGS = [
   '--disable-quic', '--disable-default-apps', '--mute-audio',
 ];
 const READY_TIMEOUT_MS = 60000;
+const ANALYSIS_TIMEOUT_MS = 30000;  // one file: reading + preparing + ~0.3-1 s of inference on a shared machine
 
 // ---- a tiny test runner ---------------------------------------------------------------------------------
 const tests = [];
@@ -44,19 +50,25 @@ async function openApp(browser, baseUrl, contextOptions = {}) {
   const requests = [];
   page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`); });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('request', (req) => requests.push(req.url()));
+  // the context's requests include the analysis worker's and the service worker's
+  context.on('request', (req) => requests.push(req.url()));
   await page.goto(baseUrl);
+  await waitReady(page, problems);
+  return { context, page, problems, requests };
+}
+
+// The app drew its first frame and the analysis worker has loaded the model.
+async function waitReady(page, problems) {
   try {
-    await page.waitForFunction(() => document.body.dataset.kaliumReady === 'true' || document.body.dataset.kaliumError,
-      null, { timeout: READY_TIMEOUT_MS });
+    await page.waitForFunction(() => (document.body.dataset.kaliumReady === 'true' && document.body.dataset.kaliumWorkerReady === 'true') ||
+      document.body.dataset.kaliumError || document.body.dataset.kaliumWorkerError, null, { timeout: READY_TIMEOUT_MS });
   } catch (err) {
     throw new Error(`app not ready after ${READY_TIMEOUT_MS} ms; ${problems.join('; ') || 'no console output'}`);
   }
-  const error = await page.evaluate(() => document.body.dataset.kaliumError || '');
+  const error = await page.evaluate(() => document.body.dataset.kaliumError || document.body.dataset.kaliumWorkerError || '');
   assert(!error, `app reported a fatal error: ${error}`);
   // Let a few frames render.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
-  return { context, page, problems, requests };
 }
 
 // Pixel statistics of a PNG screenshot, decoded by the browser itself (no image library needed).
@@ -138,13 +150,13 @@ test('HiDPI: the canvas backing store follows devicePixelRatio 2', async ({ brow
   assert(stats.dark > 2000, `only ${stats.dark} text pixels at 2x`);
 });
 
-test('a file given to the file input reaches the app as bytes and is listed', async ({ browser, baseUrl }) => {
+test('a file given to input#kalium-open reaches the analysis as bytes and is listed', async ({ browser, baseUrl }) => {
   const { context, page, problems } = await openApp(browser, baseUrl);
   const before = await page.screenshot();
   const bytes = Buffer.from('kalium e2e test file\n'.repeat(100));
-  await page.setInputFiles('#kalium-file-input', { name: 'picked-ecg.xml', mimeType: 'text/xml', buffer: bytes });
-  const item = page.locator('#kalium-files li[data-file="picked-ecg.xml"]');
-  await item.waitFor({ state: 'attached', timeout: 10000 });
+  await page.setInputFiles('#kalium-open', { name: 'picked-ecg.xml', mimeType: 'text/xml', buffer: bytes });
+  const item = page.locator('#kalium-worklist tbody tr[data-file="picked-ecg.xml"]:not([data-state="working"])');
+  await item.waitFor({ state: 'attached', timeout: ANALYSIS_TIMEOUT_MS });
   const size = await item.getAttribute('data-size-bytes');
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
   const after = await page.screenshot({ path: path.join(outDir, 'app-file-opened.png') });
@@ -154,7 +166,7 @@ test('a file given to the file input reaches the app as bytes and is listed', as
   assert(problems.length === 0, problems.join('; '));
 });
 
-test('a file dropped on the canvas reaches the app and the page stays', async ({ browser, baseUrl }) => {
+test('a file dropped on the canvas reaches the analysis and the page stays', async ({ browser, baseUrl }) => {
   const { context, page, problems } = await openApp(browser, baseUrl);
   const dataTransfer = await page.evaluateHandle(() => {
     const dt = new DataTransfer();
@@ -163,8 +175,8 @@ test('a file dropped on the canvas reaches the app and the page stays', async ({
   });
   await page.dispatchEvent('#canvas', 'dragover', { dataTransfer });
   await page.dispatchEvent('#canvas', 'drop', { dataTransfer });
-  const item = page.locator('#kalium-files li[data-file="dropped.hea"]');
-  await item.waitFor({ state: 'attached', timeout: 10000 });
+  const item = page.locator('#kalium-worklist tbody tr[data-file="dropped.hea"]:not([data-state="working"])');
+  await item.waitFor({ state: 'attached', timeout: ANALYSIS_TIMEOUT_MS });
   const size = await item.getAttribute('data-size-bytes');
   const url = page.url();
   await context.close();
@@ -196,10 +208,10 @@ test('a WFDB record dropped as .hea + .dat is read as one 12-lead ECG', async ({
     '1.hea': fs.readFileSync(path.join(sharedSamples, 'wfdb/ludb_1/1.hea')),
     '1.dat': fs.readFileSync(path.join(sharedSamples, 'wfdb/ludb_1/1.dat')),
   });
-  const item = page.locator('#kalium-files li[data-file="1.hea"]');
-  await item.waitFor({ state: 'attached', timeout: 10000 });
+  const item = page.locator('#kalium-worklist tbody tr[data-file="1.hea"]:not([data-state="working"])');
+  await item.waitFor({ state: 'attached', timeout: ANALYSIS_TIMEOUT_MS });
   const attrs = await item.evaluate((el) => ({ ...el.dataset }));
-  const count = await page.locator('#kalium-files li').count();
+  const count = await page.locator('#kalium-worklist tbody tr').count();
   await page.screenshot({ path: path.join(outDir, 'app-wfdb-read.png') });
   await context.close();
   assert(attrs.format === 'wfdb', `format '${attrs.format}', error '${attrs.error}'`);
@@ -212,13 +224,13 @@ test('a WFDB record dropped as .hea + .dat is read as one 12-lead ECG', async ({
 test('a non-ECG file is refused with a message and the next file still reads', async ({ browser, baseUrl }) => {
   const { context, page, problems } = await openApp(browser, baseUrl);
   const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
-  await page.setInputFiles('#kalium-file-input', { name: 'photo.png', mimeType: 'image/png', buffer: png });
-  const bad = page.locator('#kalium-files li[data-file="photo.png"]');
-  await bad.waitFor({ state: 'attached', timeout: 10000 });
+  await page.setInputFiles('#kalium-open', { name: 'photo.png', mimeType: 'image/png', buffer: png });
+  const bad = page.locator('#kalium-worklist tbody tr[data-file="photo.png"]:not([data-state="working"])');
+  await bad.waitFor({ state: 'attached', timeout: ANALYSIS_TIMEOUT_MS });
   const error = await bad.getAttribute('data-error');
-  await page.setInputFiles('#kalium-file-input', path.join(sharedSamples, 'ge-muse-xml/braveheart_example1.xml'));
-  const good = page.locator('#kalium-files li[data-file="braveheart_example1.xml"]');
-  await good.waitFor({ state: 'attached', timeout: 10000 });
+  await page.setInputFiles('#kalium-open', path.join(sharedSamples, 'ge-muse-xml/braveheart_example1.xml'));
+  const good = page.locator('#kalium-worklist tbody tr[data-file="braveheart_example1.xml"]:not([data-state="working"])');
+  await good.waitFor({ state: 'attached', timeout: ANALYSIS_TIMEOUT_MS });
   const attrs = await good.evaluate((el) => ({ ...el.dataset }));
   await context.close();
   assert(error.includes('photo.png') && error.includes('not an ECG format'), `error message: '${error}'`);
@@ -228,13 +240,321 @@ test('a non-ECG file is refused with a message and the next file still reads', a
 
 test('every request stays on the page\'s own origin', async ({ browser, baseUrl }) => {
   const { context, page, requests } = await openApp(browser, baseUrl);
-  await page.setInputFiles('#kalium-file-input', { name: 'private.xml', mimeType: 'text/xml', buffer: Buffer.from('<x/>') });
-  await page.locator('#kalium-files li[data-file="private.xml"]').waitFor({ state: 'attached', timeout: 10000 });
+  await page.setInputFiles('#kalium-open', { name: 'private.xml', mimeType: 'text/xml', buffer: Buffer.from('<x/>') });
+  await page.locator('#kalium-worklist tbody tr[data-file="private.xml"]:not([data-state="working"])').waitFor({ state: 'attached', timeout: ANALYSIS_TIMEOUT_MS });
   await context.close();
   const origin = new URL(baseUrl).origin;
   const foreign = requests.filter((u) => !u.startsWith(origin + '/') && !u.startsWith('data:') && !u.startsWith('blob:'));
   assert(requests.length > 0, 'no requests recorded');
   assert(foreign.length === 0, `requests left the origin: ${foreign.join(', ')}`);
+});
+
+// ---- analysis, worklist, export, offline (DATA side of the app contract) --------------------------------
+
+// Waits until entry `file` of the worklist has finished; returns its row's data attributes.
+async function finishedRow(page, file, timeout = ANALYSIS_TIMEOUT_MS) {
+  const row = page.locator(`#kalium-worklist tbody tr[data-file="${file}"]:not([data-state="working"])`).first();
+  await row.waitFor({ state: 'attached', timeout });
+  return row.evaluate((el) => ({ ...el.dataset, cells: Array.from(el.cells).map((c) => c.textContent) }));
+}
+
+async function resultBox(page) {
+  return page.evaluate(() => {
+    const el = document.getElementById('kalium-result');
+    return { ...el.dataset, text: el.textContent, live: el.getAttribute('aria-live') };
+  });
+}
+
+// `kalium predict` on the same file, natively (the reference the browser must match).
+const cliCache = new Map();
+function cliPredict(file) {
+  if (!cliCache.has(file)) {
+    assert(fs.existsSync(cliPath), `${cliPath} does not exist: build the native CLI first (cmake --build --preset native)`);
+    let out;
+    try {
+      out = execFileSync(cliPath, ['predict', '--format', 'json', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      out = err.stdout;  // exit status 1 with a per-file error still prints the JSON
+    }
+    cliCache.set(file, JSON.parse(out)[0]);
+  }
+  return cliCache.get(file);
+}
+
+// A small RFC 4180 parser (quoted fields, doubled quotes, CRLF), enough to read the export back.
+function parseCsv(text) {
+  const rows = [];
+  let row = [], field = '', quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; }
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field); rows.push(row); row = []; field = '';
+    } else field += c;
+  }
+  if (field || row.length) { row.push(field); rows.push(row); }
+  return rows;
+}
+
+const FOUR_FORMATS = [
+  { label: 'Philips XML', files: ['philips-xml/sierra_1_04_ad4d3d80-d165_1-04_orig.xml'] },
+  { label: 'GE MUSE XML', files: ['ge-muse-xml/braveheart_example1.xml'] },
+  { label: 'WFDB pair', files: ['wfdb/ludb_1/1.hea', 'wfdb/ludb_1/1.dat'] },
+  { label: 'HL7 aECG', files: ['hl7-aecg/hl7_2003-12_Example_aECG.xml'] },
+];
+
+test('Philips XML, GE MUSE XML, a WFDB pair and HL7 aECG each show the K+ of `kalium predict` (screenshot saved)', async ({ browser, baseUrl }) => {
+  const { context, page, problems } = await openApp(browser, baseUrl);
+  const report = [];
+  for (const sample of FOUR_FORMATS) {
+    const files = Object.fromEntries(sample.files.map((f) => [path.basename(f), fs.readFileSync(path.join(sharedSamples, f))]));
+    await dropFiles(page, files);
+    const name = path.basename(sample.files[0]);
+    const row = await finishedRow(page, name);
+    await page.waitForFunction((n) => document.getElementById('kalium-result').dataset.file === n, name, { timeout: 5000 });
+    const shown = await resultBox(page);
+    const native = cliPredict(path.join(sharedSamples, sample.files[0]));
+    const web = await page.evaluate((n) => window.kalium.results().find((r) => r && r.file === n), name);
+    report.push(`${sample.label}: page ${shown.kPlus} (${web && web.k_plus}), CLI ${native.k_plus_display} (${native.k_plus})`);
+    assert(row.error === '' && shown.error === '', `${sample.label}: error '${row.error || shown.error}'`);
+    assert(shown.kPlus === native.k_plus_display, `${sample.label}: page shows ${shown.kPlus}, kalium predict ${native.k_plus_display}`);
+    assert(row.kPlus === native.k_plus_display, `${sample.label}: worklist shows ${row.kPlus}`);
+    assert(shown.group === native.group_label, `${sample.label}: group ${shown.group}, CLI ${native.group_label}`);
+    assert(Math.abs(web.k_plus - native.k_plus) < 1e-3, `${sample.label}: K+ ${web.k_plus} vs CLI ${native.k_plus}`);
+    assert(shown.live === 'polite' && shown.text.includes(native.k_plus_display), `${sample.label}: sentence '${shown.text}'`);
+    // the arrays the app receives: 12 leads at 500 Hz, the CAMs 12 x 1250
+    assert(web.lead_k.length === 12 && web.lead_attention.length === 12 && web.window_start.length === 12,
+      `${sample.label}: lead arrays ${web.lead_k.length}/${web.lead_attention.length}/${web.window_start.length}`);
+  }
+  await page.screenshot({ path: path.join(outDir, 'app-four-formats.png') });
+  await context.close();
+  console.log('        ' + report.join('\n        '));
+  assert(problems.length === 0, problems.join('; '));
+});
+
+// 20 entries: the 19 PhysioNet Challenge 2021 records (.hea + .mat) and one GE MUSE XML, in one drop.
+function batchOf20() {
+  const dir = path.join(sharedSamples, 'wfdb/challenge2021');
+  const files = {};
+  for (const f of fs.readdirSync(dir).sort()) files[f] = fs.readFileSync(path.join(dir, f));
+  files['braveheart_example2.xml'] = fs.readFileSync(path.join(sharedSamples, 'ge-muse-xml/braveheart_example2.xml'));
+  return files;
+}
+
+test('a batch of 20 files fills the worklist; CSV and JSON exports download and parse with 20 rows', async ({ browser, baseUrl }) => {
+  const { context, page, problems } = await openApp(browser, baseUrl);
+  const files = batchOf20();
+  const entries = Object.keys(files).filter((f) => !f.endsWith('.mat'));
+  assert(entries.length === 20, `the batch has ${entries.length} entries`);
+  await dropFiles(page, files);
+  await page.waitForFunction(() => document.querySelectorAll('#kalium-worklist tbody tr').length === 20 &&
+    !document.querySelector('#kalium-worklist tbody tr[data-state="working"]'), null, { timeout: 20 * ANALYSIS_TIMEOUT_MS });
+  const rows = await page.evaluate(() => Array.from(document.querySelectorAll('#kalium-worklist tbody tr')).map((r) => ({ ...r.dataset })));
+  await page.screenshot({ path: path.join(outDir, 'app-worklist-20.png') });
+  const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.evaluate(() => window.kalium.exportResults('csv'))]);
+  const csvText = fs.readFileSync(await csvDownload.path(), 'utf8');
+  const [jsonDownload] = await Promise.all([page.waitForEvent('download'), page.evaluate(() => window.kalium.exportResults('json'))]);
+  const json = JSON.parse(fs.readFileSync(await jsonDownload.path(), 'utf8'));
+  await context.close();
+  const failed = rows.filter((r) => r.state !== 'done');
+  assert(failed.length === 0, `entries failed: ${failed.map((r) => `${r.file}: ${r.error}`).join('; ')}`);
+  assert(rows.map((r) => r.file).join() === entries.join(), `worklist order ${rows.map((r) => r.file).join()}`);
+  const csv = parseCsv(csvText);
+  const header = csv[0];
+  assert(csvDownload.suggestedFilename().endsWith('.csv'), `CSV file name ${csvDownload.suggestedFilename()}`);
+  assert(csv.length === 21, `CSV has ${csv.length - 1} data rows, expected 20`);
+  assert(csv.every((r) => r.length === header.length), 'CSV rows do not all have the header\'s column count');
+  const kCol = header.indexOf('k_plus_display'), fileCol = header.indexOf('file');
+  for (let i = 0; i < 20; i++) {
+    assert(csv[i + 1][fileCol] === rows[i].file, `CSV row ${i + 1} file ${csv[i + 1][fileCol]}`);
+    assert(csv[i + 1][kCol] === rows[i].kPlus, `CSV row ${i + 1} K+ ${csv[i + 1][kCol]} vs worklist ${rows[i].kPlus}`);
+  }
+  assert(json.kalium_results.length === 20 && json.kalium_results.every((r) => r.k_plus_display), 'JSON export: 20 results with K+');
+  assert(problems.length === 0, problems.join('; '));
+});
+
+test('a broken file shows its error message and the next file still works', async ({ browser, baseUrl }) => {
+  const { context, page, problems } = await openApp(browser, baseUrl);
+  const philips = fs.readFileSync(path.join(sharedSamples, 'philips-xml/sierra_1_04_ad4d3d80-d165_1-04_orig.xml'));
+  await dropFiles(page, { 'truncated.xml': philips.subarray(0, 3000) });
+  const bad = await finishedRow(page, 'truncated.xml');
+  const badShown = await resultBox(page);
+  await page.screenshot({ path: path.join(outDir, 'app-broken-file.png') });
+  // a WFDB header whose signal file is too short
+  const hea = fs.readFileSync(path.join(sharedSamples, 'wfdb/ludb_1/1.hea'));
+  const dat = fs.readFileSync(path.join(sharedSamples, 'wfdb/ludb_1/1.dat'));
+  await dropFiles(page, { '1.hea': hea, '1.dat': dat.subarray(0, 1000) });
+  const short = await finishedRow(page, '1.hea');
+  await page.setInputFiles('#kalium-open', path.join(sharedSamples, 'ge-muse-xml/braveheart_example1.xml'));
+  const good = await finishedRow(page, 'braveheart_example1.xml');
+  const goodShown = await resultBox(page);
+  await context.close();
+  assert(bad.state === 'failed' && bad.error.includes('truncated.xml'), `broken file: state ${bad.state}, error '${bad.error}'`);
+  assert(badShown.file === 'truncated.xml' && badShown.error === bad.error && badShown.kPlus === '' &&
+    badShown.text.includes(bad.error), `#kalium-result for the broken file: ${JSON.stringify(badShown)}`);
+  assert(short.state === 'failed' && short.error.length > 0, `short .dat: state ${short.state}, error '${short.error}'`);
+  assert(good.state === 'done' && /^\d\.\d$|^[<>]/.test(good.kPlus), `then: ${JSON.stringify(good)}`);
+  assert(goodShown.file === 'braveheart_example1.xml' && goodShown.error === '', `then #kalium-result: ${JSON.stringify(goodShown)}`);
+  assert(problems.length === 0, problems.join('; '));
+});
+
+test('"Try an example" (window.kalium.loadExamples) gives 5 results, the synthetic ECGs of the 5 K+ groups', async ({ browser, baseUrl }) => {
+  const { context, page, problems } = await openApp(browser, baseUrl);
+  await page.evaluate(() => window.kalium.loadExamples());
+  await page.waitForFunction(() => document.querySelectorAll('#kalium-worklist tbody tr[data-state="done"]').length === 5, null,
+    { timeout: 5 * ANALYSIS_TIMEOUT_MS });
+  const results = await page.evaluate(() => window.kalium.results());
+  await page.screenshot({ path: path.join(outDir, 'app-examples.png') });
+  await context.close();
+  assert(results.length === 5, `${results.length} results`);
+  for (const r of results) assert(/^example_\d_.*\.hea$/.test(r.file) && !r.error && r.format === 'wfdb' && r.duration_s === 10,
+    `example ${JSON.stringify({ file: r.file, error: r.error, format: r.format })}`);
+  // every K+ estimate is in the network's range and the group agrees with the estimate
+  for (const r of results) assert(r.group >= 0 && r.group <= 4 && Number.isFinite(r.k_plus), `example ${r.file}: ${r.k_plus}`);
+  console.log('        ' + results.map((r) => `${r.file}: ${r.k_plus_display} (${r.group_label})`).join('\n        '));
+  assert(problems.length === 0, problems.join('; '));
+});
+
+test('after a first load the page reloads and predicts with the network offline', async ({ browser, baseUrl }) => {
+  const { context, page, problems, requests } = await openApp(browser, baseUrl);
+  // the service worker precaches the whole site on its first visit
+  await page.waitForFunction(async () => {
+    const reg = await navigator.serviceWorker.getRegistration();
+    return !!(reg && reg.active && reg.active.state === 'activated' && navigator.serviceWorker.controller);
+  }, null, { timeout: READY_TIMEOUT_MS, polling: 250 });
+  const cached = await page.evaluate(async () => {
+    const names = await caches.keys();
+    const cache = await caches.open(names.find((n) => n.startsWith('kalium-')));
+    return (await cache.keys()).map((r) => new URL(r.url).pathname);
+  });
+  await context.setOffline(true);
+  const before = requests.length;
+  await page.reload();
+  await waitReady(page, problems);
+  await page.setInputFiles('#kalium-open', path.join(sharedSamples, 'ge-muse-xml/braveheart_example1.xml'));
+  const row = await finishedRow(page, 'braveheart_example1.xml');
+  await page.screenshot({ path: path.join(outDir, 'app-offline.png') });
+  const offlineRequests = requests.slice(before);
+  await context.close();
+  for (const f of ['/', '/kalium.js', '/kalium.wasm', '/kalium-worker.js', '/kalium-worker.wasm', '/model/ecg12net-1.kmodel',
+    '/examples/index.json', '/manifest.webmanifest'])
+    assert(cached.includes(f), `the service worker did not cache ${f} (cached: ${cached.join(', ')})`);
+  assert(row.state === 'done' && row.kPlus === cliPredict(path.join(sharedSamples, 'ge-muse-xml/braveheart_example1.xml')).k_plus_display,
+    `offline result: ${JSON.stringify(row)}`);
+  assert(offlineRequests.length > 0, 'no requests recorded after the reload');
+  assert(problems.length === 0, problems.join('; '));
+});
+
+test('no request leaves the page\'s origin while files, examples and exports are used', async ({ browser, baseUrl }) => {
+  const { context, page, requests, problems } = await openApp(browser, baseUrl);
+  await dropFiles(page, { 'braveheart_example1.xml': fs.readFileSync(path.join(sharedSamples, 'ge-muse-xml/braveheart_example1.xml')) });
+  await finishedRow(page, 'braveheart_example1.xml');
+  await page.evaluate(() => window.kalium.loadExamples());
+  await page.waitForFunction(() => document.querySelectorAll('#kalium-worklist tbody tr[data-state="done"]').length === 6, null,
+    { timeout: 6 * ANALYSIS_TIMEOUT_MS });
+  await Promise.all([page.waitForEvent('download'), page.evaluate(() => window.kalium.exportResults('json'))]);
+  const csp = await page.evaluate(() => document.querySelector('meta[http-equiv="Content-Security-Policy"]').content);
+  await context.close();
+  const origin = new URL(baseUrl).origin;
+  const foreign = requests.filter((u) => !u.startsWith(origin + '/') && !u.startsWith('data:') && !u.startsWith('blob:'));
+  assert(requests.some((u) => u.endsWith('/kalium-worker.wasm')) && requests.some((u) => u.endsWith('/ecg12net-1.kmodel')),
+    `the worker's requests were not recorded: ${requests.join(', ')}`);
+  assert(foreign.length === 0, `requests left the origin: ${foreign.join(', ')}`);
+  assert(/default-src 'self'/.test(csp) && /connect-src 'self'/.test(csp) && !/https?:/.test(csp), `meta CSP: ${csp}`);
+  assert(problems.length === 0, problems.join('; '));
+});
+
+// ---- the view (VIEW side of the contract: keyboard shortcuts and #kalium-view) --------------------------
+
+async function viewState(page) {
+  return page.evaluate(() => ({ ...document.getElementById('kalium-view').dataset }));
+}
+async function press(page, key) {
+  await page.locator('#canvas').focus().catch(() => {});
+  await page.keyboard.press(key);
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
+}
+
+test('shortcut X loads the 5 examples', async ({ browser, baseUrl }) => {
+  const { context, page, problems } = await openApp(browser, baseUrl);
+  await press(page, 'x');
+  await page.waitForFunction(() => document.querySelectorAll('#kalium-worklist tbody tr[data-state="done"]').length === 5, null,
+    { timeout: 5 * ANALYSIS_TIMEOUT_MS });
+  await context.close();
+  assert(problems.length === 0, problems.join('; '));
+});
+
+test('overlay toggle (H) changes the canvas; layouts switch with L (screenshots saved)', async ({ browser, baseUrl }) => {
+  const { context, page, problems } = await openApp(browser, baseUrl);
+  await dropFiles(page, { 'braveheart_example1.xml': fs.readFileSync(path.join(sharedSamples, 'ge-muse-xml/braveheart_example1.xml')) });
+  await finishedRow(page, 'braveheart_example1.xml');
+  await page.waitForTimeout(300);
+  const withOverlay = await page.screenshot({ path: path.join(outDir, 'app-result-overlay.png') });
+  const v0 = await viewState(page);
+  await press(page, 'h');
+  await page.waitForTimeout(200);
+  const withoutOverlay = await page.screenshot({ path: path.join(outDir, 'app-result-no-overlay.png') });
+  const v1 = await viewState(page);
+  const layouts = [v1.layout];
+  for (let i = 0; i < 3; i++) {
+    await press(page, 'l');
+    await page.waitForTimeout(200);
+    const v = await viewState(page);
+    layouts.push(v.layout);
+    if (i < 2) await page.screenshot({ path: path.join(outDir, `app-layout-${String(v.layout).replace(/[^0-9a-zA-Z]/g, '_')}.png`) });
+  }
+  await context.close();
+  assert(v0.overlay === 'true' && v1.overlay === 'false', `#kalium-view overlay ${v0.overlay} -> ${v1.overlay}`);
+  assert(!withOverlay.equals(withoutOverlay), 'the canvas did not change when the heatmap overlay was toggled');
+  assert(layouts.join(' ') === '3x4+II 6x2 12x1 3x4+II', `layouts cycled ${layouts.join(' -> ')}`);
+  assert(problems.length === 0, problems.join('; '));
+});
+
+// A synthetic 12-lead ECG of known intervals as CSV: a narrow 1 mV R spike every 1000 ms (60 bpm) in every
+// lead, 10 s at 500 Hz.
+function knownIntervalsCsv() {
+  const lines = ['time_s,' + ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'].map((l) => `${l} (uV)`).join(',')];
+  for (let i = 0; i < 5000; i++) {
+    const t = i / 500;
+    const phase = (t % 1.0) - 0.5;
+    const v = Math.round(1000 * Math.exp(-0.5 * (phase / 0.01) ** 2));
+    lines.push(`${t.toFixed(3)},${Array(12).fill(v).join(',')}`);
+  }
+  return Buffer.from(lines.join('\n') + '\n');
+}
+
+test('a caliper on a synthetic ECG of known intervals reads ms, bpm and mV at the paper scale (screenshot saved)', async ({ browser, baseUrl }) => {
+  const { context, page, problems } = await openApp(browser, baseUrl);
+  await dropFiles(page, { 'rr-1000ms.csv': knownIntervalsCsv() });
+  await finishedRow(page, 'rr-1000ms.csv');
+  await press(page, 'c');
+  // 25 mm/s and 10 mm/mV on uncalibrated true millimetres (96 CSS px per inch): 94.49 CSS px = 25 mm = 1000 ms,
+  // and 37.8 CSS px = 10 mm = 1 mV.
+  const pxPerMm = 96 / 25.4;
+  const box = await page.locator('#canvas').boundingBox();
+  const x0 = box.x + box.width * 0.45, y0 = box.y + box.height * 0.45;
+  const dx = 25 * pxPerMm, dy = 10 * pxPerMm;
+  await page.mouse.move(x0, y0);
+  await page.mouse.down();
+  await page.mouse.move(x0 + dx / 2, y0 + dy / 2, { steps: 5 });
+  await page.mouse.move(x0 + dx, y0 + dy, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForTimeout(200);
+  const v = await viewState(page);
+  await page.screenshot({ path: path.join(outDir, 'app-caliper.png') });
+  await context.close();
+  const ms = Number(v.caliperMs), bpm = Number(v.caliperBpm), mv = Number(v.caliperMv);
+  assert(v.speed === '25' && v.gain === '10', `speed ${v.speed} mm/s, gain ${v.gain} mm/mV`);
+  assert(Math.abs(ms - 1000) < 30, `caliper reads ${v.caliperMs} ms, expected 1000 (25 mm at 25 mm/s)`);
+  assert(Math.abs(bpm - 60) < 2, `caliper reads ${v.caliperBpm} bpm, expected 60`);
+  assert(Math.abs(Math.abs(mv) - 1) < 0.05, `caliper reads ${v.caliperMv} mV, expected 1 (10 mm at 10 mm/mV)`);
+  assert(problems.length === 0, problems.join('; '));
 });
 
 // ---- main -----------------------------------------------------------------------------------------------
@@ -245,6 +565,7 @@ async function main() {
   const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
   let passed = 0, failed = 0;
   for (const t of tests) {
+    if (only && !t.name.includes(only)) continue;
     const started = Date.now();
     try {
       await t.fn({ browser, baseUrl });
