@@ -165,6 +165,7 @@
     if (!message) return;
     if (message.type === 'ready') {
       workerReady = true;
+      document.body.dataset.kaliumWorkerReadyMs = String(performance.now());
       document.body.dataset.kaliumWorkerReady = 'true';
       document.body.dataset.kaliumModel = message.model.name;
     } else if (message.type === 'fatal') {
@@ -260,8 +261,9 @@
     // The app calls this once its first frame can be drawn.
     ready() {
       statusBox.hidden = true;
-      document.body.dataset.kaliumReady = 'true';
       if (appReady) return;
+      document.body.dataset.kaliumReadyMs = String(performance.now());  // for the app benchmark
+      document.body.dataset.kaliumReady = 'true';
       appReady = true;
       while (appCalls.length) callApp(appCalls.shift());
     },
@@ -332,6 +334,8 @@
     },
     // For tests and the benchmark: the results so far (parsed result_json, arrival order).
     results() { return Array.from(entries.values()).map((e) => e.result); },
+    // For the benchmark: when each entry was queued and finished (performance.now() ms, this page's clock).
+    timings() { return Array.from(entries.values()).map((e) => ({ id: e.id, file: e.name, queued_ms: e.queuedAt, finished_ms: e.finishedAt })); },
     intake,
   };
   window.kalium = shell;

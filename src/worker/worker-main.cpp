@@ -26,7 +26,8 @@
 // display_truncated, window_start, the prediction's keys (nn/prediction-json.h, app shape: k_plus,
 // k_plus_display, group, group_label, group_probs, lead_k, lead_attention, warnings, model), measurements
 // (kalium's own: null until the measurement API exists), cart_measurements (the file's, or null), infer_ms
-// (k_model::predict alone) and analyse_ms (reading + preparing + predicting).
+// (k_model::predict alone), analyse_ms (reading + preparing + predicting + the display signal) and timing_ms
+// ({read, prepare, infer, display}: where that time went).
 #include "kalium.h"
 #include "nn/prediction-json.h"
 
@@ -155,10 +156,12 @@ void display_signal(const kalium::ecg_record &record, analysis_result &out, bool
 }
 
 analysis_result analyse_record(int id, const std::string &file, const kalium::ecg_record &record, size_t size_bytes,
-                               std::chrono::steady_clock::time_point t0) {
+                               std::chrono::steady_clock::time_point t0, double read_ms) {
     analysis_result out;
     nlohmann::ordered_json j = base_json(id, file, &record, size_bytes);
+    const auto t_prepare = std::chrono::steady_clock::now();
     auto prepared = kalium::ecg_prepare_input(record);
+    const double prepare_ms = ms_since(t_prepare);
     if (!prepared) {
         set_error(j, prepared.error(), &record);
         out.json = j.dump();
@@ -182,7 +185,9 @@ analysis_result analyse_record(int id, const std::string &file, const kalium::ec
     p.warnings.insert(p.warnings.begin(), record.warnings.begin(), record.warnings.end());
 
     bool truncated = false;
+    const auto t_display = std::chrono::steady_clock::now();
     display_signal(record, out, truncated);
+    const double display_ms = ms_since(t_display);
     out.cam = p.cam;
 
     nlohmann::ordered_json names = nlohmann::ordered_json::array(), derived = nlohmann::ordered_json::array(),
@@ -203,6 +208,7 @@ analysis_result analyse_record(int id, const std::string &file, const kalium::ec
     j["cart_measurements"] = measurements_json(record.cart);
     j["infer_ms"] = infer_ms;
     j["analyse_ms"] = ms_since(t0);
+    j["timing_ms"] = {{"read", read_ms}, {"prepare", prepare_ms}, {"infer", infer_ms}, {"display", display_ms}};
     out.json = j.dump();
     return out;
 }
@@ -257,6 +263,7 @@ KW_EXPORT int kw_analyse(int id, int next_id) {
         total_bytes += f.size;
     }
     std::vector<kalium::ecg_read_outcome> outcomes = kalium::ecg_read_all(inputs);
+    const double read_ms = ms_since(t0);
     for (size_t i = 0; i < outcomes.size(); i++) {
         const int result_id = i == 0 ? id : next_id + static_cast<int>(i) - 1;
         kalium::ecg_read_outcome &o = outcomes[i];
@@ -266,7 +273,7 @@ KW_EXPORT int kw_analyse(int id, int next_id) {
             for (const pending_file &f : s.files)
                 if (f.name == o.name) size_bytes = f.size;
         if (o.record) {
-            s.results.push_back(analyse_record(result_id, o.name, *o.record, size_bytes, t0));
+            s.results.push_back(analyse_record(result_id, o.name, *o.record, size_bytes, t0, read_ms));
         } else {
             analysis_result r;
             nlohmann::ordered_json j = base_json(result_id, o.name, nullptr, size_bytes);
