@@ -280,7 +280,8 @@ struct network_input {
 // Resamples to 500 Hz, removes baseline wander, converts to mV and cuts each lead's 2.5 s window in the
 // Philips print layout (I/II/III 0-2.5 s, aVR/aVL/aVF 2.5-5 s, V1-V3 5-7.5 s, V4-V6 7.5-10 s). Recordings
 // shorter than 10 s but at least 2.5 s use 0-2.5 s for every lead, with a warning. Errors: a missing
-// standard lead, or less than 2.5 s.
+// standard lead, or less than 2.5 s. The warnings also carry ecg_check_quality's (flat, saturated or noisy
+// leads, mains, electrode reversal, pacing), which change none of the values.
 result<network_input> ecg_prepare_input(const ecg_record &record);
 
 // [SECTION] Signal quality and measurements --------------------------------------------------------------

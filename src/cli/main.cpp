@@ -23,6 +23,7 @@ const cli_command k_commands[] = {
     {"inspect", "read ECG files and print what they hold (JSON)", cli_inspect},
     {"predict", "estimate serum K+ from ECG files with ECG12Net (JSON, JSONL or CSV)", cli_predict},
     {"convert", "write ECG files as WFDB (format 16) or CSV", cli_convert},
+    {"measure", "heart rate, PR, QRS, QT, QTc, P/QRS/T axes and signal quality of ECG files (JSON, JSONL)", cli_measure},
     {"version", "print the version and what this build is", cmd_version},
 };
 

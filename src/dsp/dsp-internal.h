@@ -48,3 +48,21 @@ struct mains_line {
 mains_line measure_mains_line(const std::vector<float> &x, double fs_hz, double mains_hz);
 
 }  // namespace kalium::dsp
+
+namespace kalium {
+struct ecg_record;
+struct ecg_analysis;
+template <class T> class result;
+namespace dsp {
+// ecg_measure without the quality checks (ecg_check_quality uses it for the lead-reversal check).
+result<ecg_analysis> measure_core(const ecg_record &record);
+}  // namespace dsp
+}  // namespace kalium
+
+namespace kalium {
+struct quality_warning;
+namespace dsp {
+// ecg_check_quality given the record's analysis (nullptr: no lead-reversal check).
+std::vector<quality_warning> check_quality(const ecg_record &record, const ecg_analysis *analysis);
+}  // namespace dsp
+}  // namespace kalium

@@ -1,5 +1,7 @@
 // dsp/prepare.cpp: resampling, baseline wander removal and the network's lead windows (see kalium.h,
-// "Preparing the network input"). The signal-pipeline issue extends this (mains removal, quality checks).
+// "Preparing the network input"). Mains removal and the display filters (filters.cpp) are not applied here:
+// the shipped network was trained on exactly what this file produces. The quality checks (quality.cpp) only
+// add warnings.
 #include "kalium.h"
 
 #include <algorithm>
@@ -142,6 +144,11 @@ result<network_input> ecg_prepare_input(const ecg_record &record) {
         for (size_t t = 0; t < window; t++)
             input.values_mv[static_cast<size_t>(l) * window + t] = start + t < at_500.size() ? at_500[start + t] / 1000.0f : 0.0f;
     }
+    // The quality warnings (flat, saturated, noisy leads, mains, electrode reversal, pacing) so that every
+    // prediction carries them; they change nothing above. Missing leads, missing samples and the duration are
+    // said above already.
+    for (const quality_warning &w : ecg_check_quality(record))
+        if (w.kind != "missing" && w.kind != "missing_samples" && w.kind != "too_short") input.warnings.push_back(w.message);
     return input;
 }
 

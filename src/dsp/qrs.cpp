@@ -1,8 +1,8 @@
 // dsp/qrs.cpp: QRS detection over all leads together (see kalium.h, dsp_detect_qrs).
 //
 // Each lead is band-passed (5-30 Hz, zero phase), differentiated and squared; each lead's energy is divided by
-// its own typical QRS energy (the median of its per-second maxima) so that every usable lead counts alike and
-// a noisy lead cannot dominate; the sum is integrated over 120 ms. Peaks of the integrated energy at least
+// its own typical QRS energy (the median of its per-second maxima, capped at 4x that) so that every usable lead
+// counts alike and a noisy lead or an ectopic beat cannot dominate; the sum is integrated over 120 ms. Peaks of the integrated energy at least
 // 200 ms from any larger one are the candidates. They are classified in time order with Pan and Tompkins'
 // adaptive thresholds (running signal and noise peak levels; threshold a quarter of the way from noise to
 // signal), with a search back at half the threshold when no QRS has been found for 1.66 mean RR intervals,
@@ -74,7 +74,9 @@ std::vector<size_t> dsp_detect_qrs(const std::vector<std::vector<float>> &leads_
         const float scale = dsp::median_of(block_max);
         if (!(scale > 0.0f)) continue;
         for (size_t t = 0; t < n; t++) {
-            energy[t] += e[t] / scale;
+            // at most 4x the lead's typical QRS energy: an ectopic beat that is huge in a lead where the
+            // dominant QRS is small must not dwarf every other beat
+            energy[t] += std::min(e[t] / scale, 4.0f);
             deflection[t] += x[t] * x[t] / scale;  // scale is in (uV per sample)^2, a common unit for both
         }
         used++;
@@ -90,16 +92,19 @@ std::vector<size_t> dsp_detect_qrs(const std::vector<std::vector<float>> &leads_
             candidates.push_back({t, integrated[t]});
     if (candidates.empty()) return {};
 
-    // Initial levels from the first 10 s: signal = median of the candidates above 30 % of the largest, noise =
-    // median of the others.
+    // Initial levels from the first 10 s: signal = the 80th percentile of the candidates (about a third of
+    // them are QRS complexes; a few large ectopic beats do not move it), noise = the median of those below 30 %
+    // of it.
     const size_t learn = samples(10.0);
-    float largest = 0;
+    std::vector<float> first;
     for (const candidate &c : candidates)
-        if (c.at < learn) largest = std::max(largest, c.energy);
-    std::vector<float> big, small;
-    for (const candidate &c : candidates)
-        if (c.at < learn) (c.energy >= 0.3f * largest ? big : small).push_back(c.energy);
-    double spk = dsp::median_of(big), npk = dsp::median_of(small);
+        if (c.at < learn) first.push_back(c.energy);
+    std::sort(first.begin(), first.end());
+    double spk = first[std::min(first.size() - 1, first.size() * 8 / 10)];
+    std::vector<float> small;
+    for (float e : first)
+        if (e < 0.3 * spk) small.push_back(e);
+    double npk = dsp::median_of(small);
 
     std::vector<candidate> accepted;
     std::vector<candidate> rejected_since_last;
@@ -114,7 +119,7 @@ std::vector<size_t> dsp_detect_qrs(const std::vector<std::vector<float>> &leads_
             rr_mean /= static_cast<double>(rr_recent.size());
         }
         accepted.push_back(c);
-        spk = weight * c.energy + (1 - weight) * spk;
+        spk = weight * std::min<double>(c.energy, 3.0 * spk) + (1 - weight) * spk;  // one huge beat moves it little
         rejected_since_last.clear();
     };
     for (const candidate &c : candidates) {

@@ -16,6 +16,9 @@ struct synthetic_beats {
     double p_axis_deg = 60.0, qrs_axis_deg = 45.0, t_axis_deg = 40.0;
     double p_uv = 150.0, r_uv = 1200.0, t_uv = 350.0;
     double noise_uv = 0.0;  // white noise RMS
+    // Beats (0-based) that are premature ventricular complexes: 35 % of an RR early, no P, a wide QRS of
+    // another axis and a discordant T.
+    std::vector<int> pvc_beats;
 };
 
 struct synthetic_ecg {
@@ -40,10 +43,14 @@ inline synthetic_ecg make_synthetic_ecg(const synthetic_beats &spec) {
     std::vector<double> beat_r_s;
     for (double r = 0.6; r + 0.45 < spec.duration_s; r += rr_s) beat_r_s.push_back(r);
     // QRS lobes: Q 22 %, R 44 %, S 34 % of the QRS; R peak at the middle of the R lobe.
-    const double q_w = 0.22 * spec.qrs_ms / 1000, r_w = 0.44 * spec.qrs_ms / 1000, s_w = 0.34 * spec.qrs_ms / 1000;
-    const double r_peak_from_onset = q_w + r_w / 2;
     std::vector<double> ex(n), ey(n), ez(n);
-    for (double r : beat_r_s) {
+    for (size_t b = 0; b < beat_r_s.size(); b++) {
+        bool pvc = false;
+        for (int k : spec.pvc_beats) pvc = pvc || static_cast<size_t>(k) == b;
+        const double qrs_ms = pvc ? 150.0 : spec.qrs_ms;
+        const double q_w = 0.22 * qrs_ms / 1000, r_w = 0.44 * qrs_ms / 1000, s_w = 0.34 * qrs_ms / 1000;
+        const double r_peak_from_onset = q_w + r_w / 2;
+        const double r = beat_r_s[b] - (pvc ? 0.35 * rr_s : 0.0);
         const double qrs_on = r - r_peak_from_onset;
         out.r_peaks.push_back(std::llround(r * fs));
         out.qrs_onsets.push_back(std::llround(qrs_on * fs));
@@ -52,7 +59,7 @@ inline synthetic_ecg make_synthetic_ecg(const synthetic_beats &spec) {
         const size_t hi = std::min(n, static_cast<size_t>((t_end + 0.01) * fs));
         for (size_t k = lo; k < hi; k++) {
             const double t = k / fs;
-            const double p = spec.p_uv * lobe(t, p_on, spec.p_ms / 1000);
+            const double p = pvc ? 0.0 : spec.p_uv * lobe(t, p_on, spec.p_ms / 1000);
             const double qrs = spec.r_uv * (-0.15 * lobe(t, qrs_on, q_w) + lobe(t, qrs_on + q_w, r_w) - 0.25 * lobe(t, qrs_on + q_w + r_w, s_w));
             const double tw = spec.t_uv * lobe(t, t_on, spec.t_ms / 1000);
             auto add = [&](double value, double axis_deg, double forward) {
@@ -61,8 +68,8 @@ inline synthetic_ecg make_synthetic_ecg(const synthetic_beats &spec) {
                 ez[k] += value * forward;
             };
             add(p, spec.p_axis_deg, 0.2);
-            add(qrs, spec.qrs_axis_deg, -0.6);
-            add(tw, spec.t_axis_deg, 0.3);
+            add(pvc ? 1.4 * qrs : qrs, pvc ? -70.0 : spec.qrs_axis_deg, pvc ? 0.8 : -0.6);
+            add(tw, pvc ? 110.0 : spec.t_axis_deg, 0.3);
         }
     }
     std::mt19937 rng(12345);
