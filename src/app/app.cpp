@@ -334,9 +334,12 @@ void draw_status_bar(app_state &app) {
     const char *keys = "O open \u00b7 X examples \u00b7 H heatmap \u00b7 L layout \u00b7 S speed \u00b7 G gain \u00b7 C caliper \u00b7 "
                        "E/J/P export \u00b7 \u2191\u2193 entries";
     const float w = ImGui::CalcTextSize(keys).x;
-    if (ImGui::GetContentRegionAvail().x > w + 20.0f) {
-        ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - w);
+    ImGui::SameLine();
+    if (ImGui::GetContentRegionAvail().x > w + 20.0f * app.device_pixel_ratio) {
+        ImGui::SetCursorPosX(ImGui::GetWindowContentRegionMax().x - w);
         ImGui::TextDisabled("%s", keys);
+    } else {
+        ImGui::NewLine();
     }
     ImGui::PopFont();
 }
@@ -367,6 +370,14 @@ std::string app_view_json(const app_state &app) {
     const ecg_caliper_reading c = ecg_caliper_read(app, e);
     char caliper[128] = "null";
     if (c.valid) std::snprintf(caliper, sizeof(caliper), "{\"dt_ms\":%.1f,\"bpm\":%.1f,\"dv_mv\":%.3f}", c.dt_ms, c.bpm, c.dv_mv);
+    std::string panels = "[";
+    for (const app_state::screen_panel &p : app.screen_panels) {
+        char one[96];
+        std::snprintf(one, sizeof(one), "%s[%d,%.2f,%.2f,%.1f,%.1f,%.1f]", panels.size() > 1 ? "," : "", p.lead, p.t_begin_s, p.t_end_s,
+                      p.x_css, p.baseline_css, p.width_css);
+        panels += one;
+    }
+    panels += "]";
     char text[512];
     std::snprintf(text, sizeof(text),
                   "{\"layout\":\"%s\",\"overlay\":%s,\"overlay_opacity\":%.2f,\"speed_mm_s\":%g,\"gain_mm_mv\":%g,"
@@ -374,7 +385,10 @@ std::string app_view_json(const app_state &app) {
                   app_layout_name(v.layout), v.overlay ? "true" : "false", v.overlay_opacity, v.speed_mm_s, v.gain_mm_mv,
                   v.zoom, v.caliper_mode ? "true" : "false", caliper, app.selected_id, app.px_per_mm * v.zoom,
                   app.calibrated ? "true" : "false");
-    return text;
+    // "panels": [lead, t_begin_s, t_end_s, x, baseline y, width] per strip, CSS pixels (for tests).
+    std::string json = text;
+    json.pop_back();
+    return json + ",\"panels\":" + panels + "}";
 }
 
 // [SECTION] Lifecycle -------------------------------------------------------------------------------------

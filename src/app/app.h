@@ -29,6 +29,7 @@ const char *app_layout_name(app_layout layout);  // "3x4+II", "6x2", "12x1"
 struct app_caliper {
     bool present = false;
     int lead = 1;
+    int panel = -1;  // the strip of the layout it was made on (a lead can have two, e.g. II in 3x4+II)
     double t0_s = 0.0, t1_s = 0.0;
     int dragging = 0;  // 0 none, 1 moving t0, 2 moving t1 (a new caliper drags t1)
 };
@@ -86,6 +87,13 @@ struct app_state {
     bool sort_descending = false;
     bool report_requested = false;
     bool report_mode = false;         // the frame being drawn is the PNG report
+    // Where each lead's strip is on screen (CSS pixels), for the view mirror: tests find traces with it.
+    struct screen_panel {
+        int lead;
+        double t_begin_s, t_end_s;
+        float x_css, baseline_css, width_css;
+    };
+    std::vector<screen_panel> screen_panels;
     std::string last_mirror;          // last view JSON sent to the page
     std::string notice;               // a short message shown in the status bar (e.g. "report saved")
     float device_pixel_ratio = 1.0f;  // framebuffer pixels per CSS pixel; ImGui works in framebuffer pixels

@@ -218,7 +218,7 @@ void ecg_view_draw(app_state &app, const app_entry *entry, ImVec2 min_px, ImVec2
                 const int k = panel_at(sheet, mm, v.speed_mm_s);
                 const float grab_mm = 6.0f * app.device_pixel_ratio / px_per_mm;
                 c.dragging = 0;
-                if (c.present && k >= 0 && sheet.panels[k].lead == c.lead) {
+                if (c.present && k >= 0 && k == c.panel) {
                     // Near a marker of the current caliper: move that marker.
                     const ecg_panel &p = sheet.panels[k];
                     const auto marker_x = [&](double t) { return p.x_mm + static_cast<float>((t - p.t_begin_s) * v.speed_mm_s); };
@@ -229,19 +229,18 @@ void ecg_view_draw(app_state &app, const app_entry *entry, ImVec2 min_px, ImVec2
                     const ecg_panel &p = sheet.panels[k];
                     c.present = true;
                     c.lead = p.lead;
+                    c.panel = k;
                     c.t0_s = c.t1_s = p.t_begin_s + (mm.x - p.x_mm) / v.speed_mm_s;
                     c.dragging = 2;
                 }
             }
             if (ImGui::IsItemActive() && c.dragging) {
                 // Time under the mouse, in the panel of this lead that holds the marker being moved.
-                const double t_other = c.dragging == 1 ? c.t1_s : c.t0_s;
-                for (const ecg_panel &p : sheet.panels) {
-                    if (p.lead != c.lead || t_other < p.t_begin_s - 1e-9 || t_other > p.t_end_s + 1e-9) continue;
+                if (c.panel >= 0 && c.panel < static_cast<int>(sheet.panels.size())) {
+                    const ecg_panel &p = sheet.panels[c.panel];
                     double t = p.t_begin_s + (mm.x - p.x_mm) / v.speed_mm_s;
                     t = std::clamp(t, p.t_begin_s, std::min(p.t_end_s, duration_s));
                     (c.dragging == 1 ? c.t0_s : c.t1_s) = t;
-                    break;
                 }
             }
             if (ImGui::IsItemDeactivated()) c.dragging = 0;
@@ -259,6 +258,13 @@ void ecg_view_draw(app_state &app, const app_entry *entry, ImVec2 min_px, ImVec2
 
     const ImVec2 origin(min_px.x - pan_mm.x * px_per_mm, min_px.y - pan_mm.y * px_per_mm);
     auto at = [&](float x_mm, float y_mm) { return ImVec2(origin.x + x_mm * px_per_mm, origin.y + y_mm * px_per_mm); };
+    if (interactive) {
+        app.screen_panels.clear();
+        const float css = 1.0f / app.device_pixel_ratio;
+        for (const ecg_panel &p : sheet.panels)
+            app.screen_panels.push_back({p.lead, p.t_begin_s, p.t_end_s, at(p.x_mm, 0).x * css, at(0, p.baseline_mm).y * css,
+                                         static_cast<float>((p.t_end_s - p.t_begin_s) * v.speed_mm_s) * px_per_mm * css});
+    }
     dl->PushClipRect(min_px, max_px, true);
     paper_grid_draw(app.grid, dl, min_px, max_px, px_per_mm, origin);
     if (!app.grid.program) dl->AddRectFilled(min_px, max_px, IM_COL32(255, 248, 244, 255));
@@ -328,7 +334,10 @@ void ecg_view_draw(app_state &app, const app_entry *entry, ImVec2 min_px, ImVec2
     // Lead labels (derived leads say so).
     for (const ecg_panel &p : sheet.panels) {
         const char *name = p.lead < static_cast<int>(r.lead_names.size()) ? r.lead_names[p.lead].c_str() : k_app_lead_names[p.lead];
-        const ImVec2 pos = at(p.x_mm + 1.0f, p.y_top_mm + 0.8f);
+        ImVec2 pos = at(p.x_mm + 1.0f, p.y_top_mm + 0.8f);
+        // A strip panned past the view's left edge keeps its label in view while the strip is.
+        const float strip_end = at(p.x_mm + static_cast<float>((p.t_end_s - p.t_begin_s) * v.speed_mm_s), 0).x;
+        pos.x = std::min(std::max(pos.x, min_px.x + 4.0f * app.device_pixel_ratio), strip_end - 30.0f * app.device_pixel_ratio);
         draw_text(dl, label_font, pos, ink, name);
         if (p.lead < static_cast<int>(r.lead_derived.size()) && r.lead_derived[p.lead]) {
             const float w = label_font->CalcTextSizeA(label_font->FontSize, 1e9f, 0.0f, name).x;
@@ -342,10 +351,10 @@ void ecg_view_draw(app_state &app, const app_entry *entry, ImVec2 min_px, ImVec2
     if (c.present) {
         const ImU32 cal = IM_COL32(20, 90, 200, 255);
         const ecg_caliper_reading reading = ecg_caliper_read(app, entry);
-        for (const ecg_panel &p : sheet.panels) {
-            if (p.lead != c.lead) continue;
+        for (size_t k = 0; k < sheet.panels.size(); k++) {
+            const ecg_panel &p = sheet.panels[k];
+            if (static_cast<int>(k) != c.panel || p.lead != c.lead) continue;
             const double ta = std::min(c.t0_s, c.t1_s), tb = std::max(c.t0_s, c.t1_s);
-            if (ta < p.t_begin_s - 1e-9 || tb > p.t_end_s + 1e-9) continue;
             const float xa = p.x_mm + static_cast<float>((ta - p.t_begin_s) * v.speed_mm_s);
             const float xb = p.x_mm + static_cast<float>((tb - p.t_begin_s) * v.speed_mm_s);
             const float y0 = p.y_top_mm + 1.0f, y1 = p.y_top_mm + p.height_mm - 1.0f;

@@ -17,9 +17,9 @@
 #include <ctime>
 
 const char *const k_app_statement =
-    "Research tool, not a medical device. Trained on 26,944 generated ECGs (simulated, and real hmc emergency "
+    "Research tool, not a medical device.\nTrained on 26,944 generated ECGs (simulated, and real hmc emergency "
     "ECGs with K+ changes imposed); on the 100 real validation ECGs its AUC is 0.79 for K+ \u2264 3.5 and 0.77 "
-    "for \u2265 5.5 (authors' model: 0.92 / 0.91). A normal estimate never rules out hyperkalemia.";
+    "for \u2265 5.5 (authors' model: 0.92 / 0.91).\nA normal estimate never rules out hyperkalemia.";
 
 namespace {
 
@@ -70,6 +70,44 @@ const char *short_time(const std::string &iso) {
 }  // namespace
 
 // [SECTION] Result panel ------------------------------------------------------------------------------
+
+void panel_result_details(app_state &app, const app_entry *entry) {
+    if (!entry || entry->status != app_entry_status::done) return;
+    const app_result &r = entry->result;
+    if (r.measurements.present || r.cart_measurements.present) {
+        heading(app, "MEASUREMENTS");
+        const ImVec2 table_size(std::min(ImGui::GetContentRegionAvail().x, 420.0f * app.device_pixel_ratio), 0.0f);
+        if (ImGui::BeginTable("measurements", 3, ImGuiTableFlags_SizingStretchSame | ImGuiTableFlags_RowBg, table_size)) {
+            ImGui::TableSetupColumn("");
+            ImGui::TableSetupColumn("kalium");
+            ImGui::TableSetupColumn("cart");
+            ImGui::TableHeadersRow();
+            for (int k = 0; k < k_app_measurement_count; k++) {
+                if (!(r.measurements.has[k] || r.cart_measurements.has[k])) continue;
+                ImGui::TableNextRow();
+                ImGui::TableSetColumnIndex(0);
+                ImGui::TextUnformatted(k_app_measurement_labels[k]);
+                ImGui::TableSetColumnIndex(1);
+                ImGui::TextUnformatted(format_measurement(r.measurements, k).c_str());
+                ImGui::TableSetColumnIndex(2);
+                ImGui::TextUnformatted(format_measurement(r.cart_measurements, k).c_str());
+            }
+            ImGui::EndTable();
+        }
+    }
+
+    heading(app, "MODEL");
+    ImGui::PushFont(app.font_small);
+    ImGui::Text("%s \u00b7 %.8s", r.model_name.empty() ? "unknown model" : r.model_name.c_str(), r.model_sha256.c_str());
+    if (r.infer_ms > 0) {
+        ImGui::SameLine();
+        ImGui::TextDisabled("\u00b7 %.0f ms", r.infer_ms);
+    }
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.62f, 0.22f, 0.0f, 1.0f));
+    ImGui::TextWrapped("%s", k_app_statement);
+    ImGui::PopStyleColor();
+    ImGui::PopFont();
+}
 
 void panel_result(app_state &app, const app_entry *entry, bool compact) {
     const float dpr = app.device_pixel_ratio;
@@ -153,7 +191,7 @@ void panel_result(app_state &app, const app_entry *entry, bool compact) {
         const ImGuiTableFlags flags = ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_RowBg;
         if (ImGui::BeginTable("leads", 3, flags)) {
             const float col_w = (ImGui::GetContentRegionAvail().x - ImGui::CalcTextSize("aVR  ").x) * 0.5f - 8.0f * dpr;
-            ImGui::TableSetupColumn("Lead");
+            ImGui::TableSetupColumn("Lead", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("aVR").x);
             ImGui::TableSetupColumn("K+ (mEq/L)", ImGuiTableColumnFlags_WidthFixed, col_w);
             ImGui::TableSetupColumn("Attention", ImGuiTableColumnFlags_WidthFixed, col_w);
             ImGui::PushFont(app.font_small);
@@ -184,27 +222,6 @@ void panel_result(app_state &app, const app_entry *entry, bool compact) {
         }
     }
 
-    if (r.measurements.present || r.cart_measurements.present) {
-        heading(app, "MEASUREMENTS");
-        if (ImGui::BeginTable("measurements", 3, ImGuiTableFlags_SizingStretchSame | ImGuiTableFlags_RowBg)) {
-            ImGui::TableSetupColumn("");
-            ImGui::TableSetupColumn("kalium");
-            ImGui::TableSetupColumn("cart");
-            ImGui::TableHeadersRow();
-            for (int k = 0; k < k_app_measurement_count; k++) {
-                if (!(r.measurements.has[k] || r.cart_measurements.has[k])) continue;
-                ImGui::TableNextRow();
-                ImGui::TableSetColumnIndex(0);
-                ImGui::TextUnformatted(k_app_measurement_labels[k]);
-                ImGui::TableSetColumnIndex(1);
-                ImGui::TextUnformatted(format_measurement(r.measurements, k).c_str());
-                ImGui::TableSetColumnIndex(2);
-                ImGui::TextUnformatted(format_measurement(r.cart_measurements, k).c_str());
-            }
-            ImGui::EndTable();
-        }
-    }
-
     if (!r.warnings.empty()) {
         heading(app, r.warnings.size() == 1 ? "SIGNAL-QUALITY WARNING" : "SIGNAL-QUALITY WARNINGS");
         ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.62f, 0.30f, 0.0f, 1.0f));
@@ -213,19 +230,7 @@ void panel_result(app_state &app, const app_entry *entry, bool compact) {
     }
     if (r.display_truncated) ImGui::TextDisabled("Only the first 60 s of the record are shown.");
 
-    heading(app, "MODEL");
-    ImGui::PushFont(app.font_small);
-    ImGui::Text("%s \u00b7 %.8s%s", r.model_name.empty() ? "unknown model" : r.model_name.c_str(), r.model_sha256.c_str(),
-                r.infer_ms > 0 ? "" : "");
-    if (r.infer_ms > 0) {
-        ImGui::SameLine();
-        ImGui::TextDisabled("\u00b7 %.0f ms", r.infer_ms);
-    }
-    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.62f, 0.22f, 0.0f, 1.0f));
-    ImGui::TextWrapped("%s", k_app_statement);
-    ImGui::PopStyleColor();
-    ImGui::PopFont();
-    (void)compact;
+    if (!compact) panel_result_details(app, entry);
 }
 
 // [SECTION] Worklist -----------------------------------------------------------------------------------

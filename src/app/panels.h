@@ -7,6 +7,9 @@
 // The result panel: K+ and its group, probabilities, per-lead bars, measurements, warnings, model, statement.
 // compact: the report's version (no interactive widgets).
 void panel_result(app_state &app, const app_entry *entry, bool compact);
+// The measurements (kalium vs cart), the model and the statement: part of panel_result unless compact (the
+// report draws them under the ECG).
+void panel_result_details(app_state &app, const app_entry *entry);
 // The worklist table (sortable, selectable); Up/Down handled by the caller through app_select.
 void panel_worklist(app_state &app);
 // K+ against start time for the entries sharing the selected entry's patient id; false when there are

@@ -23,6 +23,7 @@ constexpr float k_report_css_px_per_mm = 4.5f;  // ~114 dpi at a device pixel ra
 constexpr float k_margin_mm = 8.0f;
 constexpr float k_header_mm = 24.0f;
 constexpr float k_result_column_mm = 105.0f;
+constexpr float k_details_mm = 75.0f;  // measurements, model and statement under the paper
 
 float report_px_per_mm(const app_state &app) { return k_report_css_px_per_mm * app.device_pixel_ratio; }
 
@@ -54,7 +55,7 @@ void app_report_size(const app_state &app, int &width_px, int &height_px) {
     if (e) {
         const ecg_sheet sheet = report_sheet(app, *e);
         w_mm = std::max(w_mm, k_margin_mm * 3 + sheet.width_mm + k_result_column_mm);
-        h_mm = std::max(h_mm, k_header_mm + sheet.height_mm + k_margin_mm);
+        h_mm = std::max(h_mm, k_header_mm + sheet.height_mm + k_details_mm);
     }
     // The 12x1 layout of a 60 s record would be very wide: cap at what WebGL surely allocates.
     width_px = std::min(8192, static_cast<int>(std::lround(w_mm * ppm)));
@@ -95,6 +96,12 @@ void app_report_frame(app_state &app) {
         const ImVec2 paper_max(paper_min.x + sheet.width_mm * ppm, paper_min.y + sheet.height_mm * ppm);
         ecg_view_draw(app, e, paper_min, paper_max, ppm, ImVec2(0, 0), /*interactive=*/false);
         ImGui::GetWindowDrawList()->AddRect(paper_min, paper_max, IM_COL32(200, 120, 120, 255));
+        // Under the paper: measurements, model and the statement (they must be on every report).
+        ImGui::SetCursorScreenPos(ImVec2(paper_min.x, paper_max.y + 3.0f * ppm));
+        ImGui::BeginChild("report-details", ImVec2(paper_max.x - paper_min.x, io.DisplaySize.y - paper_max.y - 5.0f * ppm),
+                          ImGuiChildFlags_None, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoInputs);
+        panel_result_details(app, e);
+        ImGui::EndChild();
         const float column_x = paper_max.x + k_margin_mm * ppm;
         ImGui::SetCursorScreenPos(ImVec2(column_x, paper_min.y));
         ImGui::BeginChild("report-result", ImVec2(io.DisplaySize.x - column_x - k_margin_mm * ppm, io.DisplaySize.y - paper_min.y - k_margin_mm * ppm),

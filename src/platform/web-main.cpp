@@ -43,6 +43,12 @@ struct web_runner {
 
 web_runner *g_runner = nullptr;  // for the exported C entry points; the main loop gets it as its argument
 
+// Frame costs since the last kalium_web_frame_stats() call (for the benchmark and the panning check).
+struct frame_stats {
+    int frames = 0;
+    double ui_ms = 0.0, gl_ms = 0.0, vertices = 0.0;
+} g_frame_stats;
+
 // ---- app -> page (window.kalium, defined by web/kalium-shell.js) ----------------------------------------
 // Each checks that the page defines the function, so a missing one is a console warning, not a crash.
 
@@ -182,13 +188,20 @@ void frame(void *arg) {
     // A frozen clock (e.g. a browser's virtual time) gives a zero time step, which ImGui rejects.
     ImGuiIO &io = ImGui::GetIO();
     if (!(io.DeltaTime > 0.0f)) io.DeltaTime = 1.0f / 1000.0f;
+    const double t0_ms = emscripten_get_now();
     ImGui::NewFrame();
     app_frame(runner.app);
     ImGui::Render();
+    const double t1_ms = emscripten_get_now();
     glViewport(0, 0, runner.framebuffer_width_px, runner.framebuffer_height_px);
     glClearColor(0.965f, 0.969f, 0.976f, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    const double t2_ms = emscripten_get_now();
+    g_frame_stats.frames++;
+    g_frame_stats.ui_ms += t1_ms - t0_ms;
+    g_frame_stats.gl_ms += t2_ms - t1_ms;
+    g_frame_stats.vertices += ImGui::GetDrawData()->TotalVtxCount;
     if (app_report_wanted(runner.app)) render_report(runner);
 }
 
@@ -213,6 +226,18 @@ extern "C" EMSCRIPTEN_KEEPALIVE void kalium_web_result(int id, const char *resul
 extern "C" EMSCRIPTEN_KEEPALIVE void kalium_web_progress(int done, int total) {
     if (!g_runner) return;
     app_set_progress(g_runner->app, done, total);
+}
+
+// Benchmark aid (not part of the page contract): a JSON line with the mean CPU cost per frame since the last
+// call (ImGui frame building, GL submission) and vertices per frame, then resets the counters.
+extern "C" EMSCRIPTEN_KEEPALIVE const char *kalium_web_frame_stats() {
+    static char text[160];
+    const frame_stats &s = g_frame_stats;
+    const double n = s.frames > 0 ? s.frames : 1;
+    std::snprintf(text, sizeof(text), "{\"frames\":%d,\"ui_ms\":%.3f,\"gl_ms\":%.3f,\"vertices\":%.0f}", s.frames, s.ui_ms / n,
+                  s.gl_ms / n, s.vertices / n);
+    g_frame_stats = frame_stats();
+    return text;
 }
 
 int main() {
