@@ -144,11 +144,13 @@ std::vector<float> dsp_display_filter(const std::vector<float> &samples_uv, doub
     if (filter == display_filter::none || !(fs_hz > 0) || out.size() < 2) return out;
     const double low_hz = filter == display_filter::diagnostic ? 0.05 : 0.5;
     const double high_hz = filter == display_filter::diagnostic ? 150.0 : 40.0;
-    // Forward-backward squares each section's magnitude: a second-order Butterworth section whose corner is
-    // moved by 2^(1/4)-ish factors (0.8023 for a high-pass, 1/0.8023 for a low-pass) is -3 dB at the asked corner.
+    // Forward-backward squares each section's magnitude: a second-order Butterworth section is -3 dB overall
+    // at the asked corner when its own corner is moved by (sqrt 2 - 1)^(1/4) = 0.8023 (up for a low-pass, down
+    // for a high-pass), in the bilinear transform's warped frequency so that it holds near Nyquist too.
     const double k_corner = 0.80230;
-    std::vector<dsp::biquad> sections{dsp::biquad_highpass(low_hz * k_corner, fs_hz)};
-    if (high_hz / k_corner < 0.45 * fs_hz) sections.push_back(dsp::biquad_lowpass(high_hz / k_corner, fs_hz));
+    auto warped = [&](double f_hz, double factor) { return std::atan(std::tan(dsp::k_pi * f_hz / fs_hz) * factor) * fs_hz / dsp::k_pi; };
+    std::vector<dsp::biquad> sections{dsp::biquad_highpass(warped(low_hz, k_corner), fs_hz)};
+    if (high_hz < 0.4 * fs_hz) sections.push_back(dsp::biquad_lowpass(warped(high_hz, 1.0 / k_corner), fs_hz));
     dsp::filter_zero_phase(out, sections, static_cast<size_t>(3.0 * fs_hz / low_hz));
     return out;
 }
