@@ -317,6 +317,9 @@
       set('caliperBpm', c ? c.bpm : '');
       set('caliperMv', c ? c.dv_mv : '');
       set('selected', v.selected);
+      // beyond the contract, when the app sends them: its scale and where each strip is (CSS px), for tests
+      set('pxPerMm', v.px_per_mm);
+      set('panels', v.panels ? JSON.stringify(v.panels) : '');
       viewBox.textContent = `Layout ${v.layout}, ${v.speed_mm_s} mm/s, ${v.gain_mm_mv} mm/mV, heatmap ${v.overlay ? 'on' : 'off'}` +
         (c ? `; caliper ${Math.round(c.dt_ms)} ms, ${Math.round(c.bpm)} bpm, ${Number(c.dv_mv).toFixed(2)} mV` : '');
     },

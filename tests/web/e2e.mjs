@@ -516,44 +516,54 @@ test('overlay toggle (H) changes the canvas; layouts switch with L (screenshots 
   assert(problems.length === 0, problems.join('; '));
 });
 
-// A synthetic 12-lead ECG of known intervals as CSV: a narrow 1 mV R spike every 1000 ms (60 bpm) in every
-// lead, 10 s at 500 Hz.
+// A synthetic 12-lead ECG of known intervals as CSV: a 1 mV R wave (Gaussian, sigma 20 ms) every 1000 ms
+// (60 bpm, peaks at 0.5 s, 1.5 s, ...) in every lead, flat between, 10 s at 500 Hz.
 function knownIntervalsCsv() {
   const lines = ['time_s,' + ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'].map((l) => `${l} (uV)`).join(',')];
   for (let i = 0; i < 5000; i++) {
     const t = i / 500;
     const phase = (t % 1.0) - 0.5;
-    const v = Math.round(1000 * Math.exp(-0.5 * (phase / 0.01) ** 2));
+    const v = Math.round(1000 * Math.exp(-0.5 * (phase / 0.02) ** 2));
     lines.push(`${t.toFixed(3)},${Array(12).fill(v).join(',')}`);
   }
   return Buffer.from(lines.join('\n') + '\n');
 }
 
-test('a caliper on a synthetic ECG of known intervals reads ms, bpm and mV at the paper scale (screenshot saved)', async ({ browser, baseUrl }) => {
+test('a caliper on a synthetic ECG of known intervals reads its RR (ms, bpm) and R amplitude (mV) (screenshot saved)', async ({ browser, baseUrl }) => {
   const { context, page, problems } = await openApp(browser, baseUrl);
   await dropFiles(page, { 'rr-1000ms.csv': knownIntervalsCsv() });
   await finishedRow(page, 'rr-1000ms.csv');
+  await page.waitForTimeout(300);
+  const v0 = await viewState(page);
+  // lead II's strip that starts at 0 s: [lead, t_begin_s, t_end_s, x, baseline y, width] in CSS pixels
+  const panels = v0.panels ? JSON.parse(v0.panels) : [];
+  const strip = panels.find((p) => p[0] === 1 && p[1] === 0 && p[2] >= 2);
+  assert(strip, `no lead II strip from 0 s in #kalium-view data-panels: '${v0.panels}'`);
   await press(page, 'c');
-  // 25 mm/s and 10 mm/mV on uncalibrated true millimetres (96 CSS px per inch): 94.49 CSS px = 25 mm = 1000 ms,
-  // and 37.8 CSS px = 10 mm = 1 mV.
-  const pxPerMm = 96 / 25.4;
-  const box = await page.locator('#canvas').boundingBox();
-  const x0 = box.x + box.width * 0.45, y0 = box.y + box.height * 0.45;
-  const dx = 25 * pxPerMm, dy = 10 * pxPerMm;
-  await page.mouse.move(x0, y0);
-  await page.mouse.down();
-  await page.mouse.move(x0 + dx / 2, y0 + dy / 2, { steps: 5 });
-  await page.mouse.move(x0 + dx, y0 + dy, { steps: 5 });
-  await page.mouse.up();
-  await page.waitForTimeout(200);
-  const v = await viewState(page);
+  // R peaks at 0.5 s and 1.5 s (RR 1000 ms) of 1 mV; the caliper reads the trace under its two markers.
+  const cssPxPerMm = Number(v0.pxPerMm);  // deviceScaleFactor 1: framebuffer px = CSS px
+  const speed = Number(v0.speed);
+  const xAt = (t) => strip[3] + (t - strip[1]) * speed * cssPxPerMm;
+  const drag = async (ta, tb) => {
+    await page.mouse.move(xAt(ta), strip[4]);
+    await page.mouse.down();
+    await page.mouse.move(xAt(tb), strip[4], { steps: 10 });
+    await page.mouse.up();
+    await page.waitForTimeout(200);
+    return viewState(page);
+  };
+  const rr = await drag(0.5, 1.5);          // R to R
   await page.screenshot({ path: path.join(outDir, 'app-caliper.png') });
+  const half = await drag(1.0, 0.5);        // a new caliper: the baseline mid-RR back to the R peak
   await context.close();
-  const ms = Number(v.caliperMs), bpm = Number(v.caliperBpm), mv = Number(v.caliperMv);
-  assert(v.speed === '25' && v.gain === '10', `speed ${v.speed} mm/s, gain ${v.gain} mm/mV`);
-  assert(Math.abs(ms - 1000) < 30, `caliper reads ${v.caliperMs} ms, expected 1000 (25 mm at 25 mm/s)`);
-  assert(Math.abs(bpm - 60) < 2, `caliper reads ${v.caliperBpm} bpm, expected 60`);
-  assert(Math.abs(Math.abs(mv) - 1) < 0.05, `caliper reads ${v.caliperMv} mV, expected 1 (10 mm at 10 mm/mV)`);
+  assert(v0.speed === '25' && v0.gain === '10', `speed ${v0.speed} mm/s, gain ${v0.gain} mm/mV (defaults 25 and 10)`);
+  assert(Math.abs(cssPxPerMm - 96 / 25.4) < 0.01, `uncalibrated scale ${cssPxPerMm} px/mm, expected 96 px per inch`);
+  assert(rr.caliperMs !== '' && Math.abs(Number(rr.caliperMs) - 1000) < 15, `R to R reads ${rr.caliperMs} ms, expected the RR of 1000 ms`);
+  assert(Math.abs(Number(rr.caliperBpm) - 60) < 1, `R to R reads ${rr.caliperBpm} bpm, expected 60`);
+  assert(Math.abs(Number(rr.caliperMv)) < 0.06, `R to R reads ${rr.caliperMv} mV, expected 0 (two equal R waves)`);
+  assert(Math.abs(Number(half.caliperMs) - 500) < 15 && Math.abs(Number(half.caliperBpm) - 120) < 4,
+    `baseline to R reads ${half.caliperMs} ms / ${half.caliperBpm} bpm, expected 500 ms / 120 bpm`);
+  assert(Math.abs(Number(half.caliperMv) + 1) < 0.06, `baseline (later) minus R reads ${half.caliperMv} mV, expected -1.00`);
   assert(problems.length === 0, problems.join('; '));
 });
 
