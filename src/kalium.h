@@ -350,7 +350,8 @@ struct ecg_analysis {
     std::vector<std::vector<float>> median_uv;
     size_t median_length = 0, median_fiducial = 0;
     ecg_fiducials fiducials;
-    std::vector<std::string> warnings;      // quality warnings, then why any value is missing
+    std::vector<quality_warning> quality;   // ecg_check_quality's findings for this record
+    std::vector<std::string> warnings;      // the quality warnings' messages, then why any value is missing
 };
 
 // Measures a record: resamples to 500 Hz, removes baseline wander and mains, finds the QRS complexes over all
@@ -359,6 +360,10 @@ struct ecg_analysis {
 // Fridericia also given). Needs the 12 standard leads and at least 2.5 s; a value that cannot be measured is
 // absent with a warning saying why.
 result<ecg_analysis> ecg_measure(const ecg_record &record);
+
+// ecg_prepare_input given the record's quality warnings already found (ecg_analysis::quality), so that a client
+// that measures and predicts checks the record once: the same values and warnings as ecg_prepare_input(record).
+result<network_input> ecg_prepare_input(const ecg_record &record, const std::vector<quality_warning> &quality);
 
 // [SECTION] Estimating K+ (ECG12Net on XNNPACK; library kalium_nn) ---------------------------------------
 

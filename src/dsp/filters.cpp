@@ -19,18 +19,28 @@ biquad normalised(double b0, double b1, double b2, double a0, double a1, double 
     return biquad{b0 / a0, b1 / a0, b2 / a0, a1 / a0, a2 / a0};
 }
 
-void run_section(std::vector<double> &x, const biquad &s) {
-    if (x.empty()) return;
-    // Steady state for a constant input equal to the first sample (direct form II transposed).
+// Runs one section over every lead of a time-major buffer (x[t * leads + l]), forward or backward, each lead
+// starting in the steady state of its first input (direct form II transposed). The leads' recurrences are
+// independent, so the inner loop over them runs in parallel on the vector units.
+void run_section(std::vector<double> &x, size_t leads, const biquad &s, bool backward) {
+    const size_t steps = x.size() / leads;
+    if (steps == 0) return;
     const double dc_gain = (s.b0 + s.b1 + s.b2) / (1.0 + s.a1 + s.a2);
-    const double u = x[0], y0 = dc_gain * u;
-    double z2 = s.b2 * u - s.a2 * y0;
-    double z1 = s.b1 * u - s.a1 * y0 + z2;
-    for (double &v : x) {
-        const double in = v, out = s.b0 * in + z1;
-        z1 = s.b1 * in - s.a1 * out + z2;
-        z2 = s.b2 * in - s.a2 * out;
-        v = out;
+    std::vector<double> z1(leads), z2(leads);
+    const size_t first = backward ? steps - 1 : 0;
+    for (size_t l = 0; l < leads; l++) {
+        const double u = x[first * leads + l], y0 = dc_gain * u;
+        z2[l] = s.b2 * u - s.a2 * y0;
+        z1[l] = s.b1 * u - s.a1 * y0 + z2[l];
+    }
+    for (size_t k = 0; k < steps; k++) {
+        double *row = &x[(backward ? steps - 1 - k : k) * leads];
+        for (size_t l = 0; l < leads; l++) {
+            const double in = row[l], out = s.b0 * in + z1[l];
+            z1[l] = s.b1 * in - s.a1 * out + z2[l];
+            z2[l] = s.b2 * in - s.a2 * out;
+            row[l] = out;
+        }
     }
 }
 
@@ -51,21 +61,35 @@ biquad biquad_notch(double centre_hz, double fs_hz, double q) {
     return normalised(1, -2 * c, 1, 1 + alpha, -2 * c, 1 - alpha);
 }
 
-void filter_zero_phase(std::vector<float> &x, const std::vector<biquad> &sections, size_t pad) {
-    const size_t n = x.size();
-    if (n < 2 || sections.empty()) return;
+void filter_zero_phase_leads(std::vector<std::vector<float>> &leads, const std::vector<biquad> &sections, size_t pad) {
+    const size_t count = leads.size();
+    if (count == 0 || sections.empty()) return;
+    const size_t n = leads[0].size();
+    for (const auto &lead : leads)
+        if (lead.size() != n) return;  // a programming error; leave the signals as they are
+    if (n < 2) return;
     pad = std::min(pad, n - 1);
-    std::vector<double> ext(n + 2 * pad);
-    for (size_t k = 0; k < pad; k++) {
-        ext[pad - 1 - k] = 2.0 * x[0] - x[k + 1];
-        ext[pad + n + k] = 2.0 * x[n - 1] - x[n - 2 - k];
+    const size_t steps = n + 2 * pad;
+    std::vector<double> ext(steps * count);
+    for (size_t l = 0; l < count; l++) {
+        const std::vector<float> &x = leads[l];
+        for (size_t k = 0; k < pad; k++) {
+            ext[(pad - 1 - k) * count + l] = 2.0 * x[0] - x[k + 1];
+            ext[(pad + n + k) * count + l] = 2.0 * x[n - 1] - x[n - 2 - k];
+        }
+        for (size_t t = 0; t < n; t++) ext[(pad + t) * count + l] = x[t];
     }
-    for (size_t t = 0; t < n; t++) ext[pad + t] = x[t];
-    for (const biquad &s : sections) run_section(ext, s);
-    std::reverse(ext.begin(), ext.end());
-    for (const biquad &s : sections) run_section(ext, s);
-    std::reverse(ext.begin(), ext.end());
-    for (size_t t = 0; t < n; t++) x[t] = static_cast<float>(ext[pad + t]);
+    for (const biquad &s : sections) run_section(ext, count, s, false);
+    for (const biquad &s : sections) run_section(ext, count, s, true);
+    for (size_t l = 0; l < count; l++)
+        for (size_t t = 0; t < n; t++) leads[l][t] = static_cast<float>(ext[(pad + t) * count + l]);
+}
+
+void filter_zero_phase(std::vector<float> &x, const std::vector<biquad> &sections, size_t pad) {
+    std::vector<std::vector<float>> one(1);
+    one[0].swap(x);
+    filter_zero_phase_leads(one, sections, pad);
+    x.swap(one[0]);
 }
 
 double sections_gain(const std::vector<biquad> &sections, double f_hz, double fs_hz) {
@@ -108,31 +132,67 @@ std::vector<float> finite_copy(const std::vector<float> &x) {
     return out;
 }
 
-// Amplitude (uV, of a sine) at f_hz over at most the first 60 s, Hann-windowed so that the QRS complexes'
-// broad spectrum leaks little into the estimate.
-double tone_amplitude_uv(const std::vector<float> &x, double fs_hz, double f_hz) {
+// At most the first 60 s of x, NaN as 0, times a Hann window (so that the QRS complexes' broad spectrum leaks
+// little into a tone's estimate); `weight` is the window's sum.
+std::vector<double> hann_windowed(const std::vector<float> &x, double fs_hz, double &weight) {
     const size_t n = std::min(x.size(), static_cast<size_t>(60.0 * fs_hz));
-    if (n < 16) return 0.0;
-    const double w = 2 * k_pi * f_hz / fs_hz;
-    double re = 0, im = 0, wsum = 0;
+    std::vector<double> out(n);
+    weight = 0;
+    // cos(2 pi (t + 0.5) / n) by rotation: no trigonometry per sample.
+    const double step = 2 * k_pi / static_cast<double>(n);
+    const std::complex<double> rotate = std::polar(1.0, step);
+    std::complex<double> phase = std::polar(1.0, 0.5 * step);
     for (size_t t = 0; t < n; t++) {
-        const double hann = 0.5 - 0.5 * std::cos(2 * k_pi * (t + 0.5) / n);
-        const double v = std::isfinite(x[t]) ? x[t] : 0.0;
-        re += hann * v * std::cos(w * t);
-        im -= hann * v * std::sin(w * t);
-        wsum += hann;
+        const double hann = 0.5 - 0.5 * phase.real();
+        out[t] = hann * (std::isfinite(x[t]) ? x[t] : 0.0);
+        weight += hann;
+        phase *= rotate;
     }
-    return 2.0 * std::sqrt(re * re + im * im) / wsum;
+    return out;
 }
 
-// A mains line in one lead: its amplitude and how far it stands above the spectrum 2-4 Hz on either side.
-mains_line measure_mains_line(const std::vector<float> &x, double fs_hz, double mains_hz) {
+// Amplitudes of the sines at each of freqs_hz in the windowed samples (Goertzel's recurrence, all the
+// frequencies in one pass: independent recurrences side by side).
+std::vector<double> goertzel_amplitudes(const std::vector<double> &windowed, double weight, double fs_hz, const std::vector<double> &freqs_hz) {
+    const size_t k_count = freqs_hz.size();
+    std::vector<double> out(k_count, 0.0);
+    if (windowed.size() < 16 || !(weight > 0)) return out;
+    std::vector<double> c(k_count), s1(k_count, 0.0), s2(k_count, 0.0);
+    for (size_t k = 0; k < k_count; k++) c[k] = 2 * std::cos(2 * k_pi * freqs_hz[k] / fs_hz);
+    for (double v : windowed)
+        for (size_t k = 0; k < k_count; k++) {
+            const double s0 = v + c[k] * s1[k] - s2[k];
+            s2[k] = s1[k];
+            s1[k] = s0;
+        }
+    for (size_t k = 0; k < k_count; k++) {
+        const double w = 2 * k_pi * freqs_hz[k] / fs_hz;
+        const double re = s1[k] - std::cos(w) * s2[k], im = std::sin(w) * s2[k];
+        out[k] = 2.0 * std::sqrt(re * re + im * im) / weight;
+    }
+    return out;
+}
+
+double goertzel_amplitude(const std::vector<double> &windowed, double weight, double fs_hz, double f_hz) {
+    return goertzel_amplitudes(windowed, weight, fs_hz, {f_hz})[0];
+}
+
+// Amplitude (uV, of a sine) at f_hz over at most the first 60 s, Hann-windowed.
+double tone_amplitude_uv(const std::vector<float> &x, double fs_hz, double f_hz) {
+    double weight = 0;
+    const std::vector<double> windowed = hann_windowed(x, fs_hz, weight);
+    return goertzel_amplitude(windowed, weight, fs_hz, f_hz);
+}
+
+// A mains line in one lead (Hann-windowed samples): its amplitude and how far it stands above the spectrum
+// 2-4 Hz on either side.
+mains_line measure_mains_line(const std::vector<double> &windowed, double weight, double fs_hz, double mains_hz) {
     mains_line line;
     if (fs_hz < 2.2 * mains_hz) return line;
-    line.amplitude_uv = tone_amplitude_uv(x, fs_hz, mains_hz);
-    double neighbours = 0;
-    for (double d : {-4.0, -3.0, -2.0, 2.0, 3.0, 4.0}) neighbours += tone_amplitude_uv(x, fs_hz, mains_hz + d);
-    neighbours /= 6.0;
+    const std::vector<double> a = goertzel_amplitudes(windowed, weight, fs_hz,
+                                                      {mains_hz, mains_hz - 4, mains_hz - 3, mains_hz - 2, mains_hz + 2, mains_hz + 3, mains_hz + 4});
+    line.amplitude_uv = a[0];
+    const double neighbours = (a[1] + a[2] + a[3] + a[4] + a[5] + a[6]) / 6.0;
     line.prominence = line.amplitude_uv / std::max(neighbours, 0.05);
     return line;
 }
@@ -158,23 +218,26 @@ std::vector<float> dsp_display_filter(const std::vector<float> &samples_uv, doub
 double dsp_detect_mains_hz(const ecg_record &record) {
     // A lead shows mains when its line is at least 5 uV and 4x its spectral neighbourhood; the record shows it
     // when two leads do (or its only lead); 60 Hz wins over 50 Hz when more leads show it (then the larger sum).
+    // Leads kalium derived (Einthoven/Goldberger) add nothing to what the recorded ones show and are skipped.
+    int showing[2] = {0, 0};
+    double sum_uv[2] = {0, 0};
+    const double mains[2] = {50.0, 60.0};
+    size_t looked_at = 0;
+    for (const ecg_lead &lead : record.leads) {
+        if (lead.derived || !(record.fs_hz >= 2.2 * 50.0)) continue;
+        looked_at++;
+        double weight = 0;
+        const std::vector<double> windowed = dsp::hann_windowed(lead.samples_uv, record.fs_hz, weight);
+        for (int m = 0; m < 2; m++) {
+            const dsp::mains_line line = dsp::measure_mains_line(windowed, weight, record.fs_hz, mains[m]);
+            if (line.amplitude_uv >= 5.0 && line.prominence >= 4.0) showing[m]++, sum_uv[m] += line.amplitude_uv;
+        }
+    }
     double best_hz = 0, best_score = 0;
-    for (double mains_hz : {50.0, 60.0}) {
-        int leads_showing = 0;
-        double sum_uv = 0;
-        for (const ecg_lead &lead : record.leads) {
-            const dsp::mains_line line = dsp::measure_mains_line(lead.samples_uv, record.fs_hz, mains_hz);
-            if (line.amplitude_uv >= 5.0 && line.prominence >= 4.0) {
-                leads_showing++;
-                sum_uv += line.amplitude_uv;
-            }
-        }
-        const bool shown = leads_showing >= 2 || (record.leads.size() == 1 && leads_showing == 1);
-        const double score = leads_showing * 1e6 + sum_uv;
-        if (shown && score > best_score) {
-            best_score = score;
-            best_hz = mains_hz;
-        }
+    for (int m = 0; m < 2; m++) {
+        const bool shown = showing[m] >= 2 || (looked_at == 1 && showing[m] == 1);
+        const double score = showing[m] * 1e6 + sum_uv[m];
+        if (shown && score > best_score) best_score = score, best_hz = mains[m];
     }
     return best_hz;
 }

@@ -99,8 +99,8 @@ result<ecg_analysis> measure_core(const ecg_record &record) {
     for (int l = 0; l < k_standard_lead_count; l++) {
         x[static_cast<size_t>(l)] = dsp_resample(record.find(static_cast<lead_id>(l))->samples_uv, record.fs_hz, k_fs);
         if (a.mains_hz > 0) x[static_cast<size_t>(l)] = dsp_remove_mains(x[static_cast<size_t>(l)], k_fs, a.mains_hz);
-        filter_zero_phase(x[static_cast<size_t>(l)], highpass, static_cast<size_t>(3 * k_fs));
     }
+    filter_zero_phase_leads(x, highpass, static_cast<size_t>(k_fs));  // 1 s of padding: > 3 time constants
     const long n = static_cast<long>(x[0].size());
 
     // 2. QRS complexes and the rate.
@@ -172,7 +172,7 @@ result<ecg_analysis> measure_core(const ecg_record &record) {
     // 4. Delineation on the 40 Hz low-passed median beat.
     std::vector<std::vector<float>> m = a.median_uv;
     const std::vector<biquad> smooth{biquad_lowpass(40.0 / 0.80230, k_fs)};
-    for (auto &lead : m) filter_zero_phase(lead, smooth, 50);
+    filter_zero_phase_leads(m, smooth, 50);
     std::vector<double> sv(k_length, 0.0);
     for (int t = 1; t + 1 < k_length; t++) {
         double s = 0;
@@ -321,8 +321,9 @@ result<ecg_analysis> ecg_measure(const ecg_record &record) {
     result<ecg_analysis> a = dsp::measure_core(record);
     if (!a.ok()) return a;
     // The quality warnings first: they say why a measurement may be doubtful.
+    a->quality = dsp::check_quality(record, &a.value());
     std::vector<std::string> warnings;
-    for (const quality_warning &w : dsp::check_quality(record, &a.value())) warnings.push_back(w.message);
+    for (const quality_warning &w : a->quality) warnings.push_back(w.message);
     warnings.insert(warnings.end(), a->warnings.begin(), a->warnings.end());
     a->warnings = std::move(warnings);
     return a;

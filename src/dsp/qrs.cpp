@@ -56,18 +56,21 @@ std::vector<size_t> dsp_detect_qrs(const std::vector<std::vector<float>> &leads_
     if (30.0 < 0.45 * fs_hz) band.push_back(dsp::biquad_lowpass(30.0, fs_hz));
     std::vector<float> energy(n, 0.0f), deflection(n, 0.0f);
     const size_t block = std::max<size_t>(1, samples(1.0));
-    int used = 0;
+    std::vector<std::vector<float>> band_passed;
     for (const auto &lead : leads_uv) {
         std::vector<float> x = dsp::finite_copy(lead);
         const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
-        if (*hi - *lo < 10.0f) continue;  // flat (or absent) lead
-        dsp::filter_zero_phase(x, band, samples(0.5));
-        std::vector<float> e(n, 0.0f);
+        if (*hi - *lo >= 10.0f) band_passed.push_back(std::move(x));  // else flat (or absent)
+    }
+    dsp::filter_zero_phase_leads(band_passed, band, samples(0.5));
+    int used = 0;
+    std::vector<float> e(n, 0.0f), block_max;
+    for (const std::vector<float> &x : band_passed) {
         for (size_t t = 1; t + 1 < n; t++) {
             const float d = x[t + 1] - x[t - 1];
             e[t] = d * d;
         }
-        std::vector<float> block_max;
+        block_max.clear();
         for (size_t b = 0; b < n; b += block)
             block_max.push_back(*std::max_element(e.begin() + static_cast<std::ptrdiff_t>(b),
                                                   e.begin() + static_cast<std::ptrdiff_t>(std::min(n, b + block))));

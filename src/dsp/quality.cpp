@@ -3,7 +3,8 @@
 //   missing / missing_samples  a standard lead absent, or NaN samples in one
 //   flat        a lead whose peak-to-peak is under 20 uV, or that is flat (< 10 uV in a second) for >= 2 s
 //   saturated   >= 3 runs of >= 10 ms (>= 50 ms in all) sitting exactly at the lead's maximum or minimum
-//   noise       high-frequency noise: median over 200 ms windows of the RMS above 40 Hz (mains removed) > 30 uV
+//   noise       high-frequency noise: median over 200 ms windows of the second difference's RMS / sqrt 6
+//               (mains removed) > 30 uV
 //   mains       the detected mains line >= 20 uV in a lead
 //   reversal    right-arm/left-arm reversal: in the median beat, QRS and P (or T, when there is no P) negative
 //               in lead I while the QRS is positive in aVR
@@ -71,7 +72,7 @@ std::vector<quality_warning> check_quality(const ecg_record &record, const ecg_a
                        fmt("all leads: the recording lasts %.1f s; the network reads 10 s (at least 2.5 s, every lead from its start)",
                            record.duration_s())});
 
-    const double mains_hz = dsp_detect_mains_hz(record);
+    const double mains_hz = analysis ? analysis->mains_hz : dsp_detect_mains_hz(record);  // found once per record
     std::vector<std::string> mains_leads, pacing_leads;
     double mains_max_uv = 0;
     std::vector<std::vector<size_t>> spikes;  // per lead, native samples
@@ -122,21 +123,24 @@ std::vector<quality_warning> check_quality(const ecg_record &record, const ecg_a
                            fmt("lead %s: saturated: %.0f ms at its limits (%.0f / %.0f uV); amplitudes there are clipped", name.c_str(),
                                1000.0 * (at_max + at_min) / fs, double(hi), double(lo))});
 
-        // High-frequency noise above 40 Hz (mains notched out first), median of 200 ms windows' RMS.
-        if (fs >= 120.0) {
-            std::vector<float> y = mains_hz > 0 ? dsp_remove_mains(x, fs, mains_hz) : x;
-            std::vector<float> smooth = y;
-            filter_zero_phase(smooth, {biquad_lowpass(40.0 / 0.80230, fs)}, samples(0.2));
+        // High-frequency noise (mains notched out first): the second difference, which ECG waves hardly have at
+        // these rates but white noise has with 6x its variance; median over 200 ms windows of its RMS / sqrt 6
+        // (so QRS complexes, a minority of windows, do not count).
+        {
+            const std::vector<float> y = mains_hz > 0 ? dsp_remove_mains(x, fs, mains_hz) : x;
             const size_t window = samples(0.2);
             std::vector<float> rms;
-            for (size_t b = 0; b + window <= n; b += window) {
+            for (size_t b = 1; b + window + 1 <= n; b += window) {
                 double s = 0;
-                for (size_t t = b; t < b + window; t++) s += double(y[t] - smooth[t]) * (y[t] - smooth[t]);
-                rms.push_back(static_cast<float>(std::sqrt(s / window)));
+                for (size_t t = b; t < b + window; t++) {
+                    const double d2 = double(y[t + 1]) - 2.0 * y[t] + y[t - 1];
+                    s += d2 * d2;
+                }
+                rms.push_back(static_cast<float>(std::sqrt(s / window / 6.0)));
             }
             const float noise_uv = median_of(rms);
             if (noise_uv > 30.0f)
-                out.push_back({name, "noise", fmt("lead %s: high-frequency noise (%.0f uV RMS above 40 Hz): muscle tremor or a poor electrode contact?",
+                out.push_back({name, "noise", fmt("lead %s: high-frequency noise (%.0f uV RMS): muscle tremor or a poor electrode contact?",
                                                   name.c_str(), double(noise_uv))});
         }
         if (mains_hz > 0) {

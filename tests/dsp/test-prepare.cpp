@@ -151,6 +151,19 @@ TEST_CASE("the network input is exactly resampling + baseline removal, whatever 
         REQUIRE(r.ok());
         records.push_back(std::move(r.value()));
     }
+    {
+        // shorter than 10 s (every lead from its start) and the Philips 10.6 s record, at 500 and 1000 Hz
+        kalium::ecg_record cut = records[0], cut_fast = records[1];
+        for (auto &lead : cut.leads) lead.samples_uv.resize(3000);
+        for (auto &lead : cut_fast.leads) lead.samples_uv.resize(6100);
+        records.push_back(cut);
+        records.push_back(cut_fast);
+        const char *name = "samples/philips-xml/sierra_1_04_ad4d3d80-d165_1-04_orig.xml";
+        const auto bytes = read_bytes(shared_ecg(name));
+        auto r = kalium::ecg_read(as_named(name, bytes));
+        REQUIRE(r.ok());
+        records.push_back(std::move(r.value()));
+    }
     kalium::ecg_record hum = records[0];
     for (auto &lead : hum.leads)
         for (size_t t = 0; t < lead.samples_uv.size(); t++) lead.samples_uv[t] += static_cast<float>(200.0 * std::sin(2 * k_pi * 50.0 * t / hum.fs_hz));

@@ -182,3 +182,20 @@ TEST_CASE("quality: ecg_prepare_input carries the warnings and its values stay t
     for (size_t t = 0; t < kalium::k_network_window_samples; t++)
         REQUIRE(bad->values_mv[1 * kalium::k_network_window_samples + t] == by_hand[bad->window_start[1] + t] / 1000.0f);
 }
+
+TEST_CASE("quality: preparing with ecg_measure's quality findings is preparing from scratch", "[dsp][quality]") {
+    kalium::ecg_record r = make_synthetic_ecg(synthetic_beats{}).record;
+    for (float &v : lead(r, kalium::lead_id::aVL).samples_uv) v = std::max(v, -100.0f);  // clipped below
+    std::fill(lead(r, kalium::lead_id::V6).samples_uv.begin(), lead(r, kalium::lead_id::V6).samples_uv.end(), 0.0f);
+    auto a = kalium::ecg_measure(r);
+    REQUIRE(a.ok());
+    REQUIRE_FALSE(a->quality.empty());
+    auto once = kalium::ecg_prepare_input(r, a->quality);
+    auto twice = kalium::ecg_prepare_input(r);
+    REQUIRE((once.ok() && twice.ok()));
+    CHECK(once->values_mv == twice->values_mv);
+    CHECK(once->warnings == twice->warnings);
+    // ecg_measure's warnings begin with the same quality messages.
+    REQUIRE(a->warnings.size() >= a->quality.size());
+    for (size_t k = 0; k < a->quality.size(); k++) CHECK(a->warnings[k] == a->quality[k].message);
+}
