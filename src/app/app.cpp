@@ -36,7 +36,8 @@ void style_apply(float scale) {
     style.FrameRounding = 4.0f;
     style.ChildRounding = 4.0f;
     style.PopupRounding = 6.0f;
-    style.GrabRounding = 4.0f;
+    style.GrabRounding = 3.0f;
+    style.GrabMinSize = 6.0f;  // a thin slider grab leaves the value readable
     style.FramePadding = ImVec2(9.0f, 5.0f);
     style.ItemSpacing = ImVec2(8.0f, 6.0f);
     style.WindowPadding = ImVec2(12.0f, 10.0f);
@@ -257,9 +258,9 @@ void draw_view_toolbar(app_state &app) {
     ImGui::Checkbox("Heatmap", &v.overlay);
     tooltip("The network's class-activation map on each lead, inside the 2.5 s window it read (H).");
     ImGui::SameLine();
-    ImGui::SetNextItemWidth(70.0f * dpr);
+    ImGui::SetNextItemWidth(100.0f * dpr);
     ImGui::BeginDisabled(!v.overlay);
-    ImGui::SliderFloat("##opacity", &v.overlay_opacity, 0.0f, 1.0f, "%.1f");
+    ImGui::SliderFloat("##opacity", &v.overlay_opacity, 0.0f, 1.0f, "opacity %.1f");
     tooltip("Heatmap opacity");
     ImGui::EndDisabled();
     ImGui::SameLine(0.0f, 10.0f * dpr);

@@ -25,7 +25,8 @@
 enum class app_layout { l3x4_rhythm, l6x2, l12x1 };
 const char *app_layout_name(app_layout layout);  // "3x4+II", "6x2", "12x1"
 
-// Two vertical markers on one lead's trace (times in seconds from the record's start).
+// Two vertical markers on one lead's strip (times in seconds from the record's start). They read the
+// interval, its rate, and the trace's voltage at the later marker minus at the earlier one.
 struct app_caliper {
     bool present = false;
     int lead = 1;

@@ -175,6 +175,7 @@ ecg_caliper_reading ecg_caliper_read(const app_state &app, const app_entry *entr
     r.dt_ms = dt_s * 1000.0;
     r.bpm = dt_s > 1e-6 ? 60.0 / dt_s : 0.0;
     if (entry) {
+        // The trace at the later marker minus at the earlier one.
         const double v0 = app_entry_value_uv(*entry, c.lead, std::min(c.t0_s, c.t1_s));
         const double v1 = app_entry_value_uv(*entry, c.lead, std::max(c.t0_s, c.t1_s));
         if (std::isfinite(v0) && std::isfinite(v1)) r.dv_mv = (v1 - v0) / 1000.0;
@@ -361,6 +362,16 @@ void ecg_view_draw(app_state &app, const app_entry *entry, ImVec2 min_px, ImVec2
             dl->AddLine(at(xa, y0), at(xa, y1), cal, 1.5f * app.device_pixel_ratio);
             dl->AddLine(at(xb, y0), at(xb, y1), cal, 1.5f * app.device_pixel_ratio);
             dl->AddLine(at(xa, y0 + 2.0f), at(xb, y0 + 2.0f), cal, 1.0f * app.device_pixel_ratio);
+            // Where each marker meets the trace: a short horizontal tick with a dot, joined by a thin line.
+            const double va = app_entry_value_uv(*entry, c.lead, ta) / 1000.0, vb = app_entry_value_uv(*entry, c.lead, tb) / 1000.0;
+            const float ya = p.baseline_mm - static_cast<float>(std::isfinite(va) ? va : 0.0) * v.gain_mm_mv;
+            const float yb = p.baseline_mm - static_cast<float>(std::isfinite(vb) ? vb : 0.0) * v.gain_mm_mv;
+            const float tick = 1.5f;
+            dl->AddLine(at(xa - tick, ya), at(xa + tick, ya), cal, 1.5f * app.device_pixel_ratio);
+            dl->AddLine(at(xb - tick, yb), at(xb + tick, yb), cal, 1.5f * app.device_pixel_ratio);
+            dl->AddLine(at(xa, ya), at(xb, yb), IM_COL32(20, 90, 200, 120), 1.0f * app.device_pixel_ratio);
+            dl->AddCircleFilled(at(xa, ya), 2.5f * app.device_pixel_ratio, cal);
+            dl->AddCircleFilled(at(xb, yb), 2.5f * app.device_pixel_ratio, cal);
             char text[96];
             std::snprintf(text, sizeof(text), "%.0f ms  \u00b7  %.0f bpm  \u00b7  %+.2f mV", reading.dt_ms, reading.bpm, reading.dv_mv);
             const ImVec2 ts = app.font_small->CalcTextSizeA(app.font_small->FontSize, 1e9f, 0.0f, text);
