@@ -6,6 +6,8 @@
 //   rec["samples_uv"]                               # (n_leads, n_samples) float32, microvolts
 //   x = kc.prepare_input(rec["samples_uv"], rec["fs_hz"], rec["lead_names"])
 //   x["values_mv"]                                  # (12, 1250) float32: the network input, mV
+//   e = kc.measure(rec["samples_uv"], rec["fs_hz"], rec["lead_names"])
+//   e["qt_ms"], e["qrs_axis_deg"]                   # the 8 EMPs (None when not measurable), e["warnings"]
 //
 // Errors raise ValueError with the core's message (which names the file and what is wrong).
 #include <pybind11/numpy.h>
@@ -164,11 +166,13 @@ ecg_record record_from_array(const float_array &samples_uv, double fs_hz, const 
     return record;
 }
 
-py::dict prepare_input(const float_array &samples_uv, double fs_hz, const std::vector<std::string> &lead_names) {
+py::dict prepare_input(const float_array &samples_uv, double fs_hz, const std::vector<std::string> &lead_names, bool check_quality) {
     ecg_record record = record_from_array(samples_uv, fs_hz, lead_names);
     result<network_input> input = [&] {
         py::gil_scoped_release release;
-        return ecg_prepare_input(record);
+        // check_quality=False: the same values without the quality warnings (and without their ~3 ms), for
+        // generated training data
+        return check_quality ? ecg_prepare_input(record) : ecg_prepare_input(record, std::vector<quality_warning>{});
     }();
     if (!input) raise(input.error());
     float_array values({static_cast<size_t>(k_standard_lead_count), k_network_window_samples});
@@ -178,6 +182,50 @@ py::dict prepare_input(const float_array &samples_uv, double fs_hz, const std::v
     d["values_mv"] = values;
     d["window_start"] = starts;
     d["warnings"] = input->warnings;
+    return d;
+}
+
+// ecg_measure of a record given as an array (as prepare_input): the 8 EMPs (None when not measurable, with a
+// warning saying why), both QTc formulas, the QRS complexes and which are dominant, the median beat and its
+// fiducial points, and the quality findings (ECG12Net-2 is trained with these as the measured EMPs).
+py::dict measure(const float_array &samples_uv, double fs_hz, const std::vector<std::string> &lead_names) {
+    ecg_record record = record_from_array(samples_uv, fs_hz, lead_names);
+    result<ecg_analysis> analysis = [&] {
+        py::gil_scoped_release release;
+        return ecg_measure(record);
+    }();
+    if (!analysis) raise(analysis.error());
+    const ecg_analysis &a = analysis.value();
+    py::dict d = measurements_dict(a.values);
+    d["qtc_formula"] = a.qtc_formula;
+    d["qtc_bazett_ms"] = optional_number(a.qtc_bazett_ms);
+    d["qtc_fridericia_ms"] = optional_number(a.qtc_fridericia_ms);
+    d["mains_hz"] = a.mains_hz;
+    d["qrs_samples_500hz"] = a.qrs_samples;
+    d["dominant"] = a.dominant;
+    float_array median({a.median_uv.size(), a.median_length});
+    for (size_t l = 0; l < a.median_uv.size(); l++) std::copy(a.median_uv[l].begin(), a.median_uv[l].end(), median.mutable_data() + l * a.median_length);
+    d["median_uv"] = median;
+    d["median_fiducial"] = a.median_fiducial;
+    py::dict f;
+    f["p_onset"] = optional_number(a.fiducials.p_onset_ms);
+    f["p_peak"] = optional_number(a.fiducials.p_peak_ms);
+    f["p_offset"] = optional_number(a.fiducials.p_offset_ms);
+    f["qrs_onset"] = optional_number(a.fiducials.qrs_onset_ms);
+    f["qrs_offset"] = optional_number(a.fiducials.qrs_offset_ms);
+    f["t_peak"] = optional_number(a.fiducials.t_peak_ms);
+    f["t_end"] = optional_number(a.fiducials.t_end_ms);
+    d["fiducials_ms"] = f;
+    py::list quality;
+    for (const quality_warning &w : a.quality) {
+        py::dict q;
+        q["lead"] = w.lead;
+        q["kind"] = w.kind;
+        q["message"] = w.message;
+        quality.append(q);
+    }
+    d["quality"] = quality;
+    d["warnings"] = a.warnings;
     return d;
 }
 
@@ -210,9 +258,14 @@ PYBIND11_MODULE(kalium_core, m) {
           py::arg("companions") = std::vector<std::pair<std::string, py::bytes>>{}, py::arg("csv_fs_hz") = 0.0,
           py::arg("csv_uv_per_unit") = 0.0, "Reads an ECG from bytes; companions: [(name, bytes)] (WFDB .dat)");
     m.def("prepare_input", &prepare_input, py::arg("samples_uv"), py::arg("fs_hz"),
-          py::arg("lead_names") = std::vector<std::string>{},
+          py::arg("lead_names") = std::vector<std::string>{}, py::arg("check_quality") = true,
           "The network input of a record: resampled to 500 Hz, baseline removed, mV, the Philips-layout 2.5 s "
-          "windows -> dict values_mv (12, 1250) float32, window_start (12), warnings");
+          "windows -> dict values_mv (12, 1250) float32, window_start (12), warnings (with the quality checks' "
+          "unless check_quality=False; the values are the same either way)");
+    m.def("measure", &measure, py::arg("samples_uv"), py::arg("fs_hz"), py::arg("lead_names") = std::vector<std::string>{},
+          "The 8 ECG morphology parameters of a record (ecg_measure) -> dict hr_bpm, pr_ms, qrs_ms, qt_ms, qtc_ms "
+          "(Bazett), p_axis_deg, qrs_axis_deg, t_axis_deg (None when not measurable), qtc_fridericia_ms, "
+          "median_uv (12, n), fiducials_ms, quality, warnings");
     m.def("resample", [](const float_array &x, double fs_in_hz, double fs_out_hz) {
         return to_array(dsp_resample(from_array(x), fs_in_hz, fs_out_hz));
     }, py::arg("samples"), py::arg("fs_in_hz"), py::arg("fs_out_hz"), "Polyphase resampling of one lead");
