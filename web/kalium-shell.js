@@ -181,7 +181,14 @@
       } catch (err) {
         result = { id: message.id, file: '', error: 'the analysis returned unreadable JSON: ' + err.message, warnings: [] };
       }
+      const receivedAt = performance.now();
       finish(message.id, result, message.json, message.signal, message.lead_count, message.sample_count, message.cam);
+      const entry = entries.get(message.id);
+      if (entry) {
+        // for the benchmark: how long the message waited for this thread, and the page's own work on it
+        entry.waitedMs = message.posted_epoch_ms ? performance.timeOrigin + receivedAt - message.posted_epoch_ms : null;
+        entry.pageMs = performance.now() - receivedAt;
+      }
     } else if (message.type === 'progress') {
       setProgress(message.done, message.total);
       callApp((M) => { if (appHas('_kalium_web_progress')) M._kalium_web_progress(message.done, message.total); });
@@ -191,16 +198,15 @@
   // Reads files (File objects or {name, buffer}) and sends them together to the worker (their buffers are
   // transferred, not copied). A file the browser cannot read becomes an entry with that error.
   async function intake(files) {
+    // all read at once (one wait for this thread, not one per file)
+    const read = await Promise.all(Array.from(files, (file) => (file.buffer instanceof ArrayBuffer ? Promise.resolve(file.buffer)
+      : file.arrayBuffer()).then((buffer) => ({ name: file.name, buffer }), (err) => ({ name: file.name, err }))));
     const items = [];
-    for (const file of files) {
-      try {
-        const buffer = file.buffer instanceof ArrayBuffer ? file.buffer : await file.arrayBuffer();
-        items.push({ name: file.name, buffer });
-      } catch (err) {
-        const id = -(entries.size + 1);  // negative: never an id of the worker's
-        queued(id, file.name);
-        finish(id, { id, file: file.name, error: `${file.name}: the browser could not read the file (${err.message})`, warnings: [] });
-      }
+    for (const item of read) {
+      if (!item.err) { items.push(item); continue; }
+      const id = -(entries.size + 1);  // negative: never an id of the worker's
+      queued(id, item.name);
+      finish(id, { id, file: item.name, error: `${item.name}: the browser could not read the file (${item.err.message})`, warnings: [] });
     }
     if (!items.length) return;
     if (!worker) startWorker();
@@ -338,7 +344,10 @@
     // For tests and the benchmark: the results so far (parsed result_json, arrival order).
     results() { return Array.from(entries.values()).map((e) => e.result); },
     // For the benchmark: when each entry was queued and finished (performance.now() ms, this page's clock).
-    timings() { return Array.from(entries.values()).map((e) => ({ id: e.id, file: e.name, queued_ms: e.queuedAt, finished_ms: e.finishedAt })); },
+    timings() {
+      return Array.from(entries.values()).map((e) => ({ id: e.id, file: e.name, queued_ms: e.queuedAt, finished_ms: e.finishedAt,
+        message_wait_ms: e.waitedMs, page_ms: e.pageMs }));
+    },
     intake,
   };
   window.kalium = shell;

@@ -11,7 +11,7 @@
 // Messages to the page:
 //   {type: 'ready', model: {name, sha256}, load_ms} | {type: 'fatal', message}
 //   {type: 'queued', id, name}          an entry (one file, or a WFDB .hea with its signal files) awaits analysis
-//   {type: 'result', id, json, signal, lead_count, sample_count, cam}
+//   {type: 'result', id, json, signal, lead_count, sample_count, cam, posted_epoch_ms}
 //                                       json: the contract's result_json (a string); signal and cam are
 //                                       Float32Arrays (transferred) or null when the analysis failed
 //   {type: 'progress', done, total}     of the current batch (it ends when the queue is empty)
@@ -162,7 +162,7 @@ async function analyse(entry) {
       const cam = floats(Module, Module._kw_result_cam(i), Module._kw_result_cam_count(i));
       const transfer = [signal, cam].filter(Boolean).map((a) => a.buffer);
       postMessage({ type: 'result', id, json, signal, lead_count: signal ? leadCount : 0,
-                    sample_count: signal ? sampleCount : 0, cam }, transfer);
+                    sample_count: signal ? sampleCount : 0, cam, posted_epoch_ms: performance.timeOrigin + performance.now() }, transfer);
     }
     if (count === 0) postError(entry.id, entry.name, `${entry.name}: no ECG record in the file(s)`, 'bad_format');
   } catch (err) {

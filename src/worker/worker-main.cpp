@@ -3,7 +3,7 @@
 // prepares and predicts happens here, off the page's main thread:
 //
 //   files (bytes, as the user named them) -> ecg_read_all -> ecg_prepare_input -> k_model::predict
-//   -> one result per record: the app contract's result_json (its keys are listed below), the
+//   (+ ecg_measure) -> one result per record: the app contract's result_json (its keys are listed below), the
 //      display signal (12 x n float microvolts at 500 Hz, baseline removed, at most 60 s) and the CAMs.
 //
 // The C API (all functions are called from one thread; pointers returned stay valid until the next
@@ -25,9 +25,10 @@
 // lead_count (leads in the file), size_bytes (of the files read), lead_names, lead_derived,
 // display_truncated, window_start, the prediction's keys (nn/prediction-json.h, app shape: k_plus,
 // k_plus_display, group, group_label, group_probs, lead_k, lead_attention, warnings, model), measurements
-// (kalium's own: null until the measurement API exists), cart_measurements (the file's, or null), infer_ms
+// (kalium's own, ecg_measure; null when none could be made), measurement_warnings (why a value is missing),
+// cart_measurements (the file's, or null), infer_ms
 // (k_model::predict alone), analyse_ms (reading + preparing + predicting + the display signal) and timing_ms
-// ({read, prepare, infer, display}: where that time went).
+// ({read, prepare, infer, display, measure}: where that time went).
 #include "kalium.h"
 #include "nn/prediction-json.h"
 
@@ -203,12 +204,17 @@ analysis_result analyse_record(int id, const std::string &file, const kalium::ec
     j["display_truncated"] = truncated;
     j["window_start"] = starts;
     kalium::prediction_json_add(j, p, kalium::prediction_json_shape::app);
-    // kalium's own measurements arrive with the measurement API (issue 6); until then there are none.
-    j["measurements"] = nullptr;
+    // kalium's own measurements (ecg_measure: median beat, delineation, the 8 EMPs), beside the cart's
+    const auto t_measure = std::chrono::steady_clock::now();
+    auto measured = kalium::ecg_measure(record);
+    const double measure_ms = ms_since(t_measure);
+    j["measurements"] = measured ? measurements_json(measured->values) : nullptr;
+    j["measurement_warnings"] = measured ? measured->warnings : std::vector<std::string>{measured.error().message()};
     j["cart_measurements"] = measurements_json(record.cart);
     j["infer_ms"] = infer_ms;
     j["analyse_ms"] = ms_since(t0);
-    j["timing_ms"] = {{"read", read_ms}, {"prepare", prepare_ms}, {"infer", infer_ms}, {"display", display_ms}};
+    j["timing_ms"] = {{"read", read_ms}, {"prepare", prepare_ms}, {"infer", infer_ms}, {"display", display_ms},
+                      {"measure", measure_ms}};
     out.json = j.dump();
     return out;
 }
