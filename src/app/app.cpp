@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <initializer_list>
 
 namespace {
 
@@ -237,24 +238,37 @@ void draw_view_toolbar(app_state &app) {
         ImGui::SameLine(0.0f, 2.0f * dpr);
         return clicked;
     };
+    // Width of a group of a caption and buttons; a group that does not fit goes to the next line.
+    const ImGuiStyle &style = ImGui::GetStyle();
+    auto group_width = [&](std::initializer_list<const char *> labels) {
+        float w = 0.0f;
+        for (const char *l : labels) w += ImGui::CalcTextSize(l).x + 2.0f * style.FramePadding.x + style.ItemSpacing.x;
+        return w;
+    };
+    auto next_group = [&](float width) {
+        ImGui::SameLine(0.0f, 10.0f * dpr);
+        if (ImGui::GetContentRegionAvail().x < width) ImGui::NewLine();
+    };
     ImGui::AlignTextToFramePadding();
     ImGui::TextDisabled("Layout");
     ImGui::SameLine();
     if (segmented("3x4+II", v.layout == app_layout::l3x4_rhythm)) v.layout = app_layout::l3x4_rhythm, v.caliper.present = false;
     if (segmented("6x2", v.layout == app_layout::l6x2)) v.layout = app_layout::l6x2, v.caliper.present = false;
     if (segmented("12x1", v.layout == app_layout::l12x1)) v.layout = app_layout::l12x1, v.caliper.present = false;
-    ImGui::SameLine(0.0f, 10.0f * dpr);
+    next_group(group_width({"mm/s", "25", "50"}));
+    ImGui::AlignTextToFramePadding();
     ImGui::TextDisabled("mm/s");
     ImGui::SameLine();
     if (segmented("25", v.speed_mm_s == 25.0f)) v.speed_mm_s = 25.0f;
     if (segmented("50", v.speed_mm_s == 50.0f)) v.speed_mm_s = 50.0f;
-    ImGui::SameLine(0.0f, 10.0f * dpr);
+    next_group(group_width({"mm/mV", "5", "10", "20"}));
+    ImGui::AlignTextToFramePadding();
     ImGui::TextDisabled("mm/mV");
     ImGui::SameLine();
     if (segmented("5", v.gain_mm_mv == 5.0f)) v.gain_mm_mv = 5.0f;
     if (segmented("10", v.gain_mm_mv == 10.0f)) v.gain_mm_mv = 10.0f;
     if (segmented("20", v.gain_mm_mv == 20.0f)) v.gain_mm_mv = 20.0f;
-    ImGui::SameLine(0.0f, 10.0f * dpr);
+    next_group(group_width({"Heatmap", "opacity 0.5"}) + ImGui::GetFrameHeight() + 100.0f * dpr - ImGui::CalcTextSize("opacity 0.5").x);
     ImGui::Checkbox("Heatmap", &v.overlay);
     tooltip("The network's class-activation map on each lead, inside the 2.5 s window it read (H).");
     ImGui::SameLine();
@@ -263,10 +277,10 @@ void draw_view_toolbar(app_state &app) {
     ImGui::SliderFloat("##opacity", &v.overlay_opacity, 0.0f, 1.0f, "opacity %.1f");
     tooltip("Heatmap opacity");
     ImGui::EndDisabled();
-    ImGui::SameLine(0.0f, 10.0f * dpr);
+    next_group(group_width({"Caliper"}));
     if (segmented("Caliper", v.caliper_mode)) v.caliper_mode = !v.caliper_mode;
     tooltip("Caliper (C): drag on a trace to measure an interval (ms, bpm) and a voltage change (mV). Esc clears.");
-    ImGui::SameLine(0.0f, 10.0f * dpr);
+    next_group(group_width({"\u2212", "100%", "+"}));
     if (ImGui::Button("\u2212")) action_zoom(app, 1.0f / 1.25f);
     ImGui::SameLine(0.0f, 2.0f * dpr);
     char zoom[16];

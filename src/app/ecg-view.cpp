@@ -294,7 +294,7 @@ void ecg_view_draw(app_state &app, const app_entry *entry, ImVec2 min_px, ImVec2
         for (const ecg_panel &p : sheet.panels) {
             const int w0 = r.window_start[p.lead];
             const float *cam = entry->cam.data() + static_cast<size_t>(p.lead) * k_app_window_samples;
-            const double fs = r.fs_hz;
+            const double fs = k_app_window_fs_hz;  // window_start and the CAM are in 500 Hz samples (app-contract)
             for (int i = 0; i < k_app_window_samples; i += chunk) {
                 const double t0 = (w0 + i) / fs, t1 = (w0 + i + chunk) / fs;
                 if (t1 <= p.t_begin_s || t0 >= p.t_end_s) continue;

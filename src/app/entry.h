@@ -9,6 +9,7 @@
 
 constexpr int k_app_lead_count = 12;        // I, II, III, aVR, aVL, aVF, V1..V6
 constexpr int k_app_window_samples = 1250;  // 2.5 s at 500 Hz: one network window per lead
+constexpr double k_app_window_fs_hz = 500.0;  // the rate of window_start and of the CAM
 constexpr int k_app_group_count = 5;
 constexpr int k_app_measurement_count = 8;
 

@@ -208,7 +208,7 @@ void panel_result(app_state &app, const app_entry *entry, bool compact) {
                     const double k = r.lead_k[l];
                     std::snprintf(text, sizeof(text), "%.1f", k);
                     const int g = (k > 2.5) + (k > 3.5) + (k >= 5.5) + (k >= 6.5);
-                    bar(app, static_cast<float>((k - 1.5) / 6.0), ecg_group_colour(g, 0.85f), text, col_w - ImGui::CalcTextSize("0.00").x);
+                    bar(app, static_cast<float>((k - 1.5) / 6.0), ecg_group_colour(g, 0.85f), text, col_w - ImGui::CalcTextSize("-00.0 ").x);
                 }
                 if (l < static_cast<int>(r.lead_attention.size())) {
                     ImGui::TableSetColumnIndex(2);
