@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <complex>
+#include <numeric>
 
 namespace kalium {
 
@@ -97,6 +98,74 @@ double sections_gain(const std::vector<biquad> &sections, double f_hz, double fs
     double gain = 1.0;
     for (const biquad &s : sections) gain *= std::abs((s.b0 + s.b1 * z1 + s.b2 * z2) / (1.0 + s.a1 * z1 + s.a2 * z2));
     return gain;
+}
+
+std::vector<float> resample_for_measurement(const std::vector<float> &samples, double fs_in_hz, double fs_out_hz) {
+    if (samples.empty() || !(fs_in_hz > 0) || !(fs_out_hz > 0)) return {};
+    std::vector<float> x = finite_copy(samples);
+    if (fs_in_hz == fs_out_hz) return x;
+    // The ratio and the filter of dsp_resample (low-pass at 90 % of the lower Nyquist rate, Kaiser beta 8.6),
+    // with 8 zero crossings each side instead of 16, its taps in float and split by phase so that each output
+    // is one contiguous dot product.
+    const long long in_mhz = std::llround(fs_in_hz * 1000.0), out_mhz = std::llround(fs_out_hz * 1000.0);
+    const long long g = std::gcd(in_mhz, out_mhz);
+    long long up = out_mhz / g, down = in_mhz / g;
+    if (up > 4096 || down > 4096) {
+        up = std::llround(fs_out_hz / fs_in_hz * 1000.0);
+        down = 1000;
+        const long long g2 = std::gcd(up, down);
+        up /= g2;
+        down /= g2;
+    }
+    const double cutoff = 0.9 * 0.5 / static_cast<double>(std::max(up, down));
+    const long long half_taps = static_cast<long long>(std::ceil(8.0 / (2.0 * cutoff)));
+    auto bessel_i0 = [](double v) {
+        double sum = 1.0, term = 1.0;
+        for (int k = 1; k < 50; k++) {
+            term *= (v / (2.0 * k)) * (v / (2.0 * k));
+            sum += term;
+            if (term < 1e-12 * sum) break;
+        }
+        return sum;
+    };
+    const double beta = 8.6, i0_beta = bessel_i0(beta);
+    auto tap = [&](long long k) {
+        const double kx = static_cast<double>(k);
+        const double sinc = k == 0 ? 2.0 * cutoff : std::sin(2.0 * k_pi * cutoff * kx) / (k_pi * kx);
+        const double r = kx / static_cast<double>(half_taps);
+        return sinc * bessel_i0(beta * std::sqrt(std::max(0.0, 1.0 - r * r))) / i0_beta * static_cast<double>(up);
+    };
+    const size_t n_in = x.size();
+    const size_t n_out = static_cast<size_t>(std::llround(static_cast<double>(n_in) * up / down));
+    // Output m uses inputs j with |j*up - m*down| <= half_taps; its phase is (m*down) mod up.
+    const long long span = 2 * half_taps / up + 2;
+    std::vector<std::vector<float>> phase_taps(static_cast<size_t>(up));
+    for (long long p = 0; p < up; p++) {
+        // inputs j = j0 + i, j0 = ceil((c - half_taps) / up) with c = p (mod up) taken as c = p
+        const long long j0 = (p - half_taps >= 0) ? (p - half_taps + up - 1) / up : -((half_taps - p) / up);
+        for (long long i = 0; i < span; i++) {
+            const long long k = (j0 + i) * up - p;
+            phase_taps[static_cast<size_t>(p)].push_back(std::llabs(k) <= half_taps ? static_cast<float>(tap(k)) : 0.0f);
+        }
+    }
+    std::vector<float> out(n_out);
+    for (size_t m = 0; m < n_out; m++) {
+        const long long c = static_cast<long long>(m) * down, p = c % up, q = c / up;
+        const long long j0 = q + ((p - half_taps >= 0) ? (p - half_taps + up - 1) / up : -((half_taps - p) / up));
+        const std::vector<float> &t = phase_taps[static_cast<size_t>(p)];
+        float acc = 0.0f;
+        if (j0 >= 0 && j0 + span <= static_cast<long long>(n_in)) {
+            const float *xs = &x[static_cast<size_t>(j0)];
+            for (long long i = 0; i < span; i++) acc += t[static_cast<size_t>(i)] * xs[i];
+        } else {
+            for (long long i = 0; i < span; i++) {
+                const long long j = j0 + i;
+                if (j >= 0 && j < static_cast<long long>(n_in)) acc += t[static_cast<size_t>(i)] * x[static_cast<size_t>(j)];
+            }
+        }
+        out[m] = acc;
+    }
+    return out;
 }
 
 std::vector<float> moving_average(const std::vector<float> &x, size_t width) {

@@ -97,7 +97,7 @@ result<ecg_analysis> measure_core(const ecg_record &record) {
     std::vector<std::vector<float>> x(k_standard_lead_count);
     const std::vector<biquad> highpass{biquad_highpass(0.5 * 0.80230, k_fs)};
     for (int l = 0; l < k_standard_lead_count; l++) {
-        x[static_cast<size_t>(l)] = dsp_resample(record.find(static_cast<lead_id>(l))->samples_uv, record.fs_hz, k_fs);
+        x[static_cast<size_t>(l)] = resample_for_measurement(record.find(static_cast<lead_id>(l))->samples_uv, record.fs_hz, k_fs);
         if (a.mains_hz > 0) x[static_cast<size_t>(l)] = dsp_remove_mains(x[static_cast<size_t>(l)], k_fs, a.mains_hz);
     }
     filter_zero_phase_leads(x, highpass, static_cast<size_t>(k_fs));  // 1 s of padding: > 3 time constants

@@ -2,6 +2,7 @@
 // monitoring) and of mains removal (50 and 60 Hz notches), measured by filtering sines and fitting their
 // amplitude away from the ends; ends, NaN and bad arguments.
 #include "test-util.h"
+#include "dsp/dsp-internal.h"
 
 #include <cmath>
 
@@ -99,4 +100,26 @@ TEST_CASE("mains removal: 50 and 60 Hz notches, narrow", "[dsp][filters]") {
     const std::vector<float> x = tone(500, 2, 10);
     CHECK(kalium::dsp_remove_mains(x, 500, 0.0) == x);
     CHECK(kalium::dsp_remove_mains(x, 100, 50.0) == x);
+}
+
+TEST_CASE("resampling for measurement agrees with dsp_resample in band and removes what would alias", "[dsp][filters]") {
+    // Not the network's resampler (that one, dsp_resample, is pinned in test-prepare.cpp): the measurements'
+    // shorter, faster one.
+    for (double fs : {250.0, 257.0, 360.0, 1000.0, 500.0}) {
+        INFO(fs << " Hz");
+        const std::vector<float> x = tone(fs, 10.0, 7.0);
+        const auto reference = kalium::dsp_resample(x, fs, 500.0);
+        const auto fast = kalium::dsp::resample_for_measurement(x, fs, 500.0);
+        REQUIRE(fast.size() == reference.size());
+        double worst = 0;
+        for (size_t t = 100; t + 100 < fast.size(); t++) worst = std::max(worst, double(std::fabs(fast[t] - reference[t])));
+        CHECK(worst < 5.0);  // 0.5 % of the 1000 uV tone
+    }
+    const auto alias = kalium::dsp::resample_for_measurement(tone(1000.0, 4.0, 300.0), 1000.0, 500.0);
+    REQUIRE(alias.size() == 2000);
+    CHECK(gain_db(alias, 500.0, 200.0, 200, 1800) < -40.0);  // the 300 Hz tone would alias to 200 Hz
+    std::vector<float> gap = tone(360.0, 2.0, 5.0);
+    gap[100] = NAN;
+    for (float v : kalium::dsp::resample_for_measurement(gap, 360.0, 500.0)) REQUIRE(std::isfinite(v));
+    CHECK(kalium::dsp::resample_for_measurement({}, 360.0, 500.0).empty());
 }
