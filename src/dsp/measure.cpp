@@ -276,7 +276,7 @@ result<ecg_analysis> measure_core(const ecg_record &record) {
         for (int t = p_peak; t < qrs_on; t++)
             if (slope[static_cast<size_t>(t)] < slope[static_cast<size_t>(down)]) down = t;
         const double p_on = tangent_crossing(sm, slope, up, base), p_off = tangent_crossing(sm, slope, down, base);
-        if (std::isfinite(p_on) && std::isfinite(p_off) && p_on < p_peak && p_off > p_peak && p_on > p_from - 40) {
+        if (std::isfinite(p_on) && std::isfinite(p_off) && p_on < p_peak && p_off > p_peak && p_on > std::max(0, p_from - 40)) {
             const double p_off_clamped = std::min<double>(p_off, qrs_on);
             a.fiducials.p_onset_ms = to_ms(p_on);
             a.fiducials.p_peak_ms = to_ms(p_peak);
@@ -295,7 +295,8 @@ result<ecg_analysis> measure_core(const ecg_record &record) {
     }
     auto area = [&](int lead, double from, double to) {
         double s = 0;
-        for (int t = static_cast<int>(std::ceil(from)); t <= static_cast<int>(std::floor(to)); t++)
+        const int t_from = std::max(0, static_cast<int>(std::ceil(from))), t_to = std::min(k_length - 1, static_cast<int>(std::floor(to)));
+        for (int t = t_from; t <= t_to; t++)
             s += a.median_uv[static_cast<size_t>(lead)][static_cast<size_t>(t)];
         return s;
     };

@@ -159,3 +159,47 @@ TEST_CASE("measure: refuses records it cannot measure, naming why", "[dsp][measu
     REQUIRE(gapped->values.hr_bpm);
     CHECK(std::isfinite(*gapped->values.hr_bpm));
 }
+
+TEST_CASE("measure and quality: hostile signals end in values or warnings, never a crash", "[dsp][measure]") {
+    std::mt19937 rng(99);
+    std::normal_distribution<float> noise(0.0f, 300.0f);
+    std::vector<kalium::ecg_record> records;
+    for (double fs : {100.0, 257.0, 500.0, 2000.0}) {
+        synthetic_beats s;
+        s.fs_hz = fs;
+        s.duration_s = 3.0;
+        kalium::ecg_record r = make_synthetic_ecg(s).record;
+        for (auto &lead : r.leads)
+            for (float &v : lead.samples_uv) v = noise(rng);  // pure noise
+        records.push_back(r);
+    }
+    {
+        kalium::ecg_record r = make_synthetic_ecg(synthetic_beats{}).record;
+        for (float &v : r.leads[0].samples_uv) v = NAN;                       // a lead all missing
+        for (size_t t = 0; t < 5000; t += 7) r.leads[1].samples_uv[t] = 1e7f;  // absurd spikes
+        for (size_t t = 2000; t < 2100; t++) r.leads[6].samples_uv[t] = -1e6f;
+        records.push_back(r);
+    }
+    {
+        synthetic_beats fast;  // 220 bpm: RR 270 ms, shorter than the median beat's window
+        fast.hr_bpm = 220;
+        fast.qt_ms = 220;
+        fast.t_ms = 120;
+        fast.pr_ms = 100;
+        fast.p_ms = 60;
+        records.push_back(make_synthetic_ecg(fast).record);
+        synthetic_beats slow;  // 25 bpm: 4 beats in 10 s
+        slow.hr_bpm = 25;
+        records.push_back(make_synthetic_ecg(slow).record);
+    }
+    for (const kalium::ecg_record &r : records) {
+        INFO(r.fs_hz << " Hz, " << r.duration_s() << " s");
+        auto a = kalium::ecg_measure(r);
+        REQUIRE(a.ok());
+        for (const auto *v : {&a->values.hr_bpm, &a->values.pr_ms, &a->values.qrs_ms, &a->values.qt_ms, &a->values.qtc_ms,
+                              &a->values.p_axis_deg, &a->values.qrs_axis_deg, &a->values.t_axis_deg})
+            if (*v) CHECK(std::isfinite(**v));
+        (void)kalium::ecg_check_quality(r);
+        CHECK(kalium::ecg_prepare_input(r).ok());
+    }
+}
