@@ -11,7 +11,8 @@
 //    (-350..+650 ms around the QRS fiducial).
 // 4. Delineation over all leads together on the median beat (40 Hz low-passed): QRS onset and offset where
 //    the spatial velocity (root sum of squared slopes of I, II, V1-V6) stays below 3 % of its QRS maximum
-//    for 10 ms; the isoelectric level of each lead just before the QRS onset; T peak at the largest spatial
+//    for 10 ms (or, when the ST segment slopes straight into the T wave, at its first local minimum under
+//    10 %); the isoelectric level of each lead just before the QRS onset; T peak at the largest spatial
 //    magnitude after the QRS and T end by the trapezium-area rule after its steepest descent; P peak at the
 //    largest spatial magnitude 20-300 ms before the QRS, P onset and offset where the tangents at its steepest
 //    rise and fall meet the isoelectric level.
@@ -191,6 +192,18 @@ result<ecg_analysis> measure_core(const ecg_record &record) {
     const double sv_threshold = sv_floor + 0.03 * (sv[static_cast<size_t>(peak)] - sv_floor);
     const int run = 5;  // 10 ms
     int qrs_on = -1, qrs_off = -1;
+    // Outwards from the largest slope: the QRS ends where the slope stays under the threshold for 10 ms. When
+    // it never does (an ST segment that slopes straight into a tall T wave, a P wave that runs into the QRS),
+    // the end is the first local minimum of the slope under 10 % of its largest beyond the QRS's last (first)
+    // steep sample (>= 30 % of the largest, within 120 ms of it).
+    const double steep = 0.3 * sv[static_cast<size_t>(peak)], knee = 0.1 * sv[static_cast<size_t>(peak)];
+    int first_steep = peak, last_steep = peak;
+    for (int t = std::max(1, peak - 60); t <= std::min(k_length - 2, peak + 60); t++)
+        if (sv[static_cast<size_t>(t)] >= steep) first_steep = std::min(first_steep, t), last_steep = std::max(last_steep, t);
+    auto local_min = [&](int t) {
+        return sv[static_cast<size_t>(t)] < knee && sv[static_cast<size_t>(t)] <= sv[static_cast<size_t>(t - 1)] &&
+               sv[static_cast<size_t>(t)] <= sv[static_cast<size_t>(t + 1)];
+    };
     for (int t = peak, quiet = 0; t > std::max(1, k_pre - 100); t--) {
         quiet = sv[static_cast<size_t>(t)] < sv_threshold ? quiet + 1 : 0;
         if (quiet == run) {
@@ -198,13 +211,17 @@ result<ecg_analysis> measure_core(const ecg_record &record) {
             break;
         }
     }
-    for (int t = peak, quiet = 0; t < std::min(k_length - 1, k_pre + 120); t++) {
+    for (int t = first_steep - 1; qrs_on < 0 && t > std::max(1, k_pre - 100); t--)
+        if (local_min(t)) qrs_on = t;
+    for (int t = peak, quiet = 0; t < std::min(k_length - 2, k_pre + 120); t++) {
         quiet = sv[static_cast<size_t>(t)] < sv_threshold ? quiet + 1 : 0;
         if (quiet == run) {
             qrs_off = t - run + 1;
             break;
         }
     }
+    for (int t = last_steep + 1; qrs_off < 0 && t < std::min(k_length - 2, k_pre + 120); t++)
+        if (local_min(t)) qrs_off = t;
     auto to_ms = [&](double sample) { return (sample - k_pre) * k_ms_per_sample; };
     if (qrs_on < 0 || qrs_off < 0) {
         a.warnings.push_back("all leads: the QRS onset or offset could not be found in the median beat: no intervals or axes");
