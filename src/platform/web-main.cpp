@@ -29,6 +29,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -39,15 +40,55 @@ struct web_runner {
     app_state app;
     int framebuffer_width_px = 0;
     int framebuffer_height_px = 0;
+    uint64_t drawn_hash = 0;  // of the draw data on the canvas now (0: nothing drawn yet)
 };
 
 web_runner *g_runner = nullptr;  // for the exported C entry points; the main loop gets it as its argument
 
 // Frame costs since the last kalium_web_frame_stats() call (for the benchmark and the panning check).
 struct frame_stats {
-    int frames = 0;
+    int frames = 0, drawn = 0;
     double ui_ms = 0.0, gl_ms = 0.0, vertices = 0.0;
 } g_frame_stats;
+
+// A hash of everything a frame's GL output depends on: display size, each command's clip rectangle, texture,
+// element range and callback, the vertex and index bytes, and the paper-grid regions the callbacks draw.
+// A frame whose hash equals the one on the canvas is not drawn again: the canvas keeps showing it (WebGL only
+// presents a drawing buffer that was drawn to), which saves the whole GPU cost of an idle frame.
+uint64_t hash_bytes(uint64_t h, const void *data, size_t size) {
+    const uint8_t *p = static_cast<const uint8_t *>(data);
+    size_t i = 0;
+    for (; i + 8 <= size; i += 8) {  // 8 bytes a step (FNV-1a over 64-bit words, then a final mix)
+        uint64_t w;
+        std::memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x100000001b3ull;
+    }
+    for (; i < size; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+    return h ^ (h >> 29);
+}
+
+uint64_t hash_frame(const ImDrawData &dd, const paper_grid &grid) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = hash_bytes(h, &dd.DisplaySize, sizeof(dd.DisplaySize));
+    for (int n = 0; n < dd.CmdListsCount; n++) {
+        const ImDrawList *list = dd.CmdLists[n];
+        h = hash_bytes(h, list->VtxBuffer.Data, static_cast<size_t>(list->VtxBuffer.Size) * sizeof(ImDrawVert));
+        h = hash_bytes(h, list->IdxBuffer.Data, static_cast<size_t>(list->IdxBuffer.Size) * sizeof(ImDrawIdx));
+        for (const ImDrawCmd &cmd : list->CmdBuffer) {
+            const uintptr_t fields[4] = {reinterpret_cast<uintptr_t>(cmd.TextureId), cmd.VtxOffset, cmd.IdxOffset, cmd.ElemCount};
+            h = hash_bytes(h, fields, sizeof(fields));
+            h = hash_bytes(h, &cmd.ClipRect, sizeof(cmd.ClipRect));
+            const uintptr_t callback = reinterpret_cast<uintptr_t>(cmd.UserCallback);
+            h = hash_bytes(h, &callback, sizeof(callback));
+        }
+    }
+    for (const paper_grid_region &r : grid.regions) {
+        const float values[8] = {r.min_px.x, r.min_px.y, r.max_px.x, r.max_px.y, r.origin_px.x, r.origin_px.y, r.px_per_mm,
+                                 r.framebuffer_height_px};
+        h = hash_bytes(h, values, sizeof(values));
+    }
+    return h ? h : 1;
+}
 
 // ---- app -> page (window.kalium, defined by web/kalium-shell.js) ----------------------------------------
 // Each checks that the page defines the function, so a missing one is a console warning, not a crash.
@@ -131,6 +172,7 @@ void sync_canvas_size(web_runner &runner) {
         glfwSetWindowSize(runner.window, width, height);
         runner.framebuffer_width_px = width;
         runner.framebuffer_height_px = height;
+        runner.drawn_hash = 0;  // resizing the canvas cleared it
     }
     app_set_device_pixel_ratio(runner.app, static_cast<float>(ratio));
     if (runner.app.fonts_changed) {
@@ -192,11 +234,16 @@ void frame(void *arg) {
     ImGui::NewFrame();
     app_frame(runner.app);
     ImGui::Render();
+    const uint64_t hash = hash_frame(*ImGui::GetDrawData(), runner.app.grid);
     const double t1_ms = emscripten_get_now();
-    glViewport(0, 0, runner.framebuffer_width_px, runner.framebuffer_height_px);
-    glClearColor(0.965f, 0.969f, 0.976f, 1.0f);
-    glClear(GL_COLOR_BUFFER_BIT);
-    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    if (hash != runner.drawn_hash) {
+        glViewport(0, 0, runner.framebuffer_width_px, runner.framebuffer_height_px);
+        glClearColor(0.965f, 0.969f, 0.976f, 1.0f);
+        glClear(GL_COLOR_BUFFER_BIT);
+        ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+        runner.drawn_hash = hash;
+        g_frame_stats.drawn++;
+    }
     const double t2_ms = emscripten_get_now();
     g_frame_stats.frames++;
     g_frame_stats.ui_ms += t1_ms - t0_ms;
@@ -228,14 +275,15 @@ extern "C" EMSCRIPTEN_KEEPALIVE void kalium_web_progress(int done, int total) {
     app_set_progress(g_runner->app, done, total);
 }
 
-// Benchmark aid (not part of the page contract): a JSON line with the mean CPU cost per frame since the last
-// call (ImGui frame building, GL submission) and vertices per frame, then resets the counters.
+// Benchmark aid (not part of the page contract): a JSON line with the frames since the last call, how many
+// were drawn (the others were identical to the canvas), the mean cost per frame (ImGui frame building + hash;
+// GL submission) and vertices per frame, then resets the counters.
 extern "C" EMSCRIPTEN_KEEPALIVE const char *kalium_web_frame_stats() {
     static char text[160];
     const frame_stats &s = g_frame_stats;
     const double n = s.frames > 0 ? s.frames : 1;
-    std::snprintf(text, sizeof(text), "{\"frames\":%d,\"ui_ms\":%.3f,\"gl_ms\":%.3f,\"vertices\":%.0f}", s.frames, s.ui_ms / n,
-                  s.gl_ms / n, s.vertices / n);
+    std::snprintf(text, sizeof(text), "{\"frames\":%d,\"drawn\":%d,\"ui_ms\":%.3f,\"gl_ms\":%.3f,\"vertices\":%.0f}", s.frames,
+                  s.drawn, s.ui_ms / n, s.gl_ms / n, s.vertices / n);
     g_frame_stats = frame_stats();
     return text;
 }
