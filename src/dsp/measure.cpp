@@ -11,7 +11,7 @@
 //    (-350..+650 ms around the QRS fiducial).
 // 4. Delineation over all leads together on the median beat (40 Hz low-passed): QRS onset and offset where
 //    the spatial velocity (root sum of squared slopes of I, II, V1-V6) stays below 3 % of its QRS maximum
-//    for 10 ms (or, when the ST segment slopes straight into the T wave, at its first local minimum under
+//    for 10 ms (or, when the T wave rises straight out of the QRS, at the slope's first local minimum under
 //    10 %); the isoelectric level of each lead just before the QRS onset; T peak at the largest spatial
 //    magnitude after the QRS and T end by the trapezium-area rule after its steepest descent; P peak at the
 //    largest spatial magnitude 20-300 ms before the QRS, P onset and offset where the tangents at its steepest
@@ -222,6 +222,20 @@ result<ecg_analysis> measure_core(const ecg_record &record) {
     }
     for (int t = last_steep + 1; qrs_off < 0 && t < std::min(k_length - 2, k_pre + 120); t++)
         if (local_min(t)) qrs_off = t;
+    // A quiet 10 ms found only at the T wave's peak (the T rising straight out of the QRS): the slope had
+    // fallen to a local minimum under 10 % and then risen slowly, as a T wave does (its steepest point 40 ms
+    // or more later; a QRS's own notches turn within a few ms), to over twice that and 10 % before it.
+    for (int t = last_steep + 1; qrs_off > 0 && t < qrs_off; t++) {
+        if (!local_min(t)) continue;
+        int rise_at = t + 1;
+        for (int u = t + 1; u <= qrs_off; u++)
+            if (sv[static_cast<size_t>(u)] > sv[static_cast<size_t>(rise_at)]) rise_at = u;
+        const double rise = sv[static_cast<size_t>(rise_at)];
+        if (rise > std::max(2.0 * sv[static_cast<size_t>(t)], knee) && rise_at >= t + 20) {
+            qrs_off = t;
+            break;
+        }
+    }
     auto to_ms = [&](double sample) { return (sample - k_pre) * k_ms_per_sample; };
     if (qrs_on < 0 || qrs_off < 0) {
         a.warnings.push_back("all leads: the QRS onset or offset could not be found in the median beat: no intervals or axes");

@@ -2,7 +2,8 @@
 //
 //   missing / missing_samples  a standard lead absent, or NaN samples in one
 //   flat        a lead whose peak-to-peak is under 20 uV, or that is flat (< 10 uV in a second) for >= 2 s
-//   saturated   >= 3 runs of >= 10 ms (>= 50 ms in all) sitting exactly at the lead's maximum or minimum
+//   saturated   >= 3 runs of >= 10 ms (>= 50 ms in all) sitting exactly at the lead's maximum or minimum,
+//               entered or left steeply (more than 4 amplitude steps within 2 samples: not a quantised smooth peak)
 //   noise       high-frequency noise: median over 200 ms windows of the second difference's RMS / sqrt 6
 //               (mains removed) > 30 uV
 //   mains       the detected mains line >= 20 uV in a lead
@@ -109,11 +110,20 @@ std::vector<quality_warning> check_quality(const ecg_record &record, const ecg_a
 
         // Saturated: runs at exactly the extreme values.
         const size_t min_run = std::max<size_t>(3, samples(0.010));
+        // The recording's amplitude step (the smallest change between samples): a smooth peak of a coarsely
+        // quantised recording can sit on one value for 10 ms, but it arrives there a step or two at a time;
+        // a clipped wave arrives steeply.
+        float step = INFINITY;
+        for (size_t t = 1; t < n; t++)
+            if (x[t] != x[t - 1]) step = std::min(step, std::fabs(x[t] - x[t - 1]));
         size_t at_max = 0, at_min = 0, runs = 0;
         for (size_t t = 0; t < n;) {
             size_t e = t;
             while (e < n && x[e] == x[t]) e++;
-            if (e - t >= min_run && (x[t] == hi || x[t] == lo)) (x[t] == hi ? at_max : at_min) += e - t, runs++;
+            // over two samples before and after (one may fall just beside the clipping level)
+            const bool steep_in = t > 1 && std::fabs(x[t - 2] - x[t]) > 4.0f * step;
+            const bool steep_out = e + 1 < n && std::fabs(x[e + 1] - x[t]) > 4.0f * step;
+            if (e - t >= min_run && (x[t] == hi || x[t] == lo) && (steep_in || steep_out)) (x[t] == hi ? at_max : at_min) += e - t, runs++;
             t = e;
         }
         // Clipping flattens beat after beat: at least 3 runs (one constant stretch, such as padding at the end

@@ -203,3 +203,20 @@ TEST_CASE("measure and quality: hostile signals end in values or warnings, never
         CHECK(kalium::ecg_prepare_input(r).ok());
     }
 }
+
+TEST_CASE("measure: a tall T wave rising straight out of the QRS (no ST segment)", "[dsp][measure]") {
+    // As in hyperkalaemia: a peaked T of 1.2 mV beginning where the QRS ends, so the slope never rests between
+    // them; the QRS end is then the slope's first local minimum.
+    synthetic_beats s;
+    s.hr_bpm = 70;
+    s.qrs_ms = 90;
+    s.qt_ms = 330;
+    s.t_ms = 240;  // T from 90 ms to 330 ms after the QRS onset
+    s.t_uv = 1200;
+    auto a = kalium::ecg_measure(make_synthetic_ecg(s).record);
+    REQUIRE(a.ok());
+    REQUIRE(a->values.qrs_ms);
+    CHECK(*a->values.qrs_ms == Approx(s.qrs_ms).margin(12));
+    REQUIRE(a->values.qt_ms);
+    CHECK(*a->values.qt_ms == Approx(s.qt_ms).margin(20));
+}

@@ -199,3 +199,29 @@ TEST_CASE("quality: preparing with ecg_measure's quality findings is preparing f
     REQUIRE(a->warnings.size() >= a->quality.size());
     for (size_t k = 0; k < a->quality.size(); k++) CHECK(a->warnings[k] == a->quality[k].message);
 }
+
+TEST_CASE("quality: a coarsely quantised smooth peak is not saturation", "[dsp][quality]") {
+    // 10 uV steps (as the hmc CSVs store them). V1 is made a train of broad 500 uV domes (T-wave-like, 300 ms
+    // wide): its top sits on one value for about 20 ms in every beat, reached one step at a time.
+    kalium::ecg_record r = make_synthetic_ecg(synthetic_beats{}).record;
+    std::vector<float> &v1 = lead(r, kalium::lead_id::V1).samples_uv;
+    for (size_t t = 0; t < v1.size(); t++) v1[t] = static_cast<float>(500.0 * lobe(std::fmod(t / 500.0, 0.8), 0.25, 0.3));
+    for (auto &l : r.leads)
+        for (float &v : l.samples_uv) v = 10.0f * std::round(v / 10.0f);
+    size_t longest = 0;  // the plateau is really there
+    for (size_t t = 0; t < v1.size();) {
+        size_t e = t;
+        while (e < v1.size() && v1[e] == v1[t]) e++;
+        if (v1[t] == 500.0f) longest = std::max(longest, e - t);
+        t = e;
+    }
+    REQUIRE(longest >= 5);  // >= 10 ms
+    auto w = kalium::ecg_check_quality(r);
+    INFO(listed(w));
+    CHECK(of_kind(w, "saturated").empty());
+    // ... and the same record clipped at 600 uV in lead II still is saturated.
+    for (float &v : lead(r, kalium::lead_id::II).samples_uv) v = std::min(v, 600.0f);
+    auto clipped = of_kind(kalium::ecg_check_quality(r), "saturated");
+    REQUIRE(clipped.size() == 1);
+    CHECK(clipped[0].lead == "II");
+}
