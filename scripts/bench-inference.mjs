@@ -105,8 +105,8 @@ function ensureOnnx(kmodel, outDir) {
 }
 
 // kalium native: bench-ecg12net --serve, "run <threads> <n>" -> one JSON line.
-async function startNative(exe, kmodel, inputBin) {
-  const child = spawn(exe, ['--serve', '--threads', '1,2', '--model', kmodel, '--dump-input', inputBin],
+async function startNative(exe, kmodel, inputBin, extra = []) {
+  const child = spawn(exe, ['--serve', '--threads', '1,2', '--model', kmodel, '--dump-input', inputBin, ...extra],
     { cwd: repo, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = readline.createInterface({ input: child.stdout });
   const queue = [];
@@ -301,6 +301,7 @@ async function main() {
   const inputBin = path.join(outDir, 'input.bin');
   log('starting kalium native');
   const native = await startNative(nativeExe, kmodel, inputBin);
+  const nativeInt8 = await startNative(nativeExe, kmodel, path.join(outDir, 'input-int8.bin'), ['--precision', 'int8']);
   const ecgFile = path.join(repo, 'build/data/hmc/ecg', native.ecg);
   const inputBytes = fs.readFileSync(inputBin);
   const input = new Float32Array(inputBytes.buffer.slice(inputBytes.byteOffset, inputBytes.byteOffset + inputBytes.byteLength));
@@ -323,6 +324,8 @@ async function main() {
   const runtimes = [];   // {key, label, where, threads, run(n)}
   runtimes.push({ key: 'kalium_native_1t', label: 'kalium native (XNNPACK)', where: 'native', threads: 1, run: (n) => native.run(1, n) });
   runtimes.push({ key: 'kalium_native_2t', label: 'kalium native (XNNPACK)', where: 'native', threads: 2, run: (n) => native.run(2, n) });
+  runtimes.push({ key: 'kalium_native_1t_int8', label: 'kalium native, int8 trunk', where: 'native', threads: 1,
+    run: (n) => nativeInt8.run(1, n) });
   const ort1 = await startOrtNode(onnx, input, 1);
   const ort2 = await startOrtNode(onnx, input, 2);
   runtimes.push({ key: 'ort_node_1t', label: 'onnxruntime-node 1.30', where: 'native', threads: 1, run: ort1.run });
@@ -349,12 +352,14 @@ async function main() {
       ['ort_web_chromium_1t', 'onnxruntime-web 1.30 (wasm SIMD)', 'ort-web', 1],
       ['ort_web_chromium_2t', 'onnxruntime-web 1.30 (wasm SIMD)', 'ort-web', 2],
       ['kalium_wasm_chromium_1t', 'kalium wasm (XNNPACK, SIMD)', 'kalium', 1],
+      ['kalium_wasm_chromium_1t_int8', 'kalium wasm, int8 trunk', 'kalium', 1, null, 'int8'],
     ];
     if (mt) specs.push(['kalium_wasm_chromium_2t', 'kalium wasm (XNNPACK, SIMD, pthreads)', 'kalium-mt', 2]);
     for (const tile of tiles) specs.push([`kalium_wasm_chromium_1t_tile_${tile}`, `kalium wasm, tile ${tile}`, 'kalium', 1, tile]);
-    for (const [key, label, rt, threads, tile] of specs) {
+    for (const [key, label, rt, threads, tile, precision] of specs) {
       try {
-        const query = `runtime=${rt}&threads=${threads}${tile ? `&tile=${encodeURIComponent(tile)}` : ''}`;
+        const query = `runtime=${rt}&threads=${threads}${tile ? `&tile=${encodeURIComponent(tile)}` : ''}` +
+                      `${precision ? `&precision=${precision}` : ''}`;
         const p = await openBenchPage(browser, `${result.browser_url}index.html?${query}`, problems);
         pages.push(p);
         runtimes.push({ key, label, where: 'chromium', threads, info: p.ready.info,
@@ -412,6 +417,7 @@ async function main() {
   if (browser) await browser.close();
   if (server) server.close();
   native.stop();
+  nativeInt8.stop();
   ortWebNode.stop();
   kwn.stop();
 
@@ -438,6 +444,9 @@ async function main() {
   const speedup = (one, two) => (rt[one] && rt[two] ? round(rt[one].median_ms / rt[two].median_ms, 2) : null);
   result.ratio_browser_1t_vs_ort_web = ratio('kalium_wasm_chromium_1t', 'ort_web_chromium_1t');
   result.ratio_native_1t_vs_ort_node = ratio('kalium_native_1t', 'ort_node_1t');
+  // Reduced arithmetic (the int8 trunk; its |delta K+| on the validation ECGs: scripts/bench-precision.mjs)
+  result.ratio_browser_1t_int8_vs_ort_web = ratio('kalium_wasm_chromium_1t_int8', 'ort_web_chromium_1t');
+  result.ratio_native_1t_int8_vs_ort_node = ratio('kalium_native_1t_int8', 'ort_node_1t');
   result.ratio_native_1t_vs_ort_node_cpu = rt.kalium_native_1t?.cpu_median_ms && rt.ort_node_1t?.cpu_median_ms
     ? round(rt.kalium_native_1t.cpu_median_ms / rt.ort_node_1t.cpu_median_ms, 3) : null;
   result.ratio_node_wasm_1t_vs_ort_web_node = ratio('kalium_wasm_node_1t', 'ort_web_node_1t');
@@ -448,7 +457,7 @@ async function main() {
     kalium_wasm_chromium: speedup('kalium_wasm_chromium_1t', 'kalium_wasm_chromium_2t'),
   };
   const heap = Math.max(rt.kalium_wasm_chromium_1t?.wasm_heap_bytes || 0, rt.kalium_wasm_node_1t?.wasm_heap_bytes || 0,
-    result.kalium_wasm_node_cli?.heap_bytes || 0);
+    rt.kalium_wasm_chromium_2t?.wasm_heap_bytes || 0, result.kalium_wasm_node_cli?.heap_bytes || 0);
   result.wasm_peak_memory_bytes = heap || null;   // the linear memory's size (what the page holds)
   result.wasm_malloc_peak_bytes = Math.max(rt.kalium_wasm_chromium_1t?.wasm_malloc_peak_bytes || 0,
     rt.kalium_wasm_node_1t?.wasm_malloc_peak_bytes || 0, result.kalium_wasm_node_cli?.malloc_peak_bytes || 0) || null;
@@ -479,6 +488,8 @@ async function main() {
   if (c) console.log(`kalium wasm command line under node: ${c.error ?? `median ${c.median_ms} ms, min ${c.min_ms} ms, heap ${(c.heap_bytes / 1048576).toFixed(1)} MiB`}`);
   console.log(`ratio_browser_1t_vs_ort_web ${result.ratio_browser_1t_vs_ort_web} (target <= 0.65); ratio_native_1t_vs_ort_node ` +
     `${result.ratio_native_1t_vs_ort_node} (target <= 1; on CPU time ${result.ratio_native_1t_vs_ort_node_cpu})`);
+  console.log(`reduced arithmetic (int8 trunk): ratio_browser_1t_int8_vs_ort_web ${result.ratio_browser_1t_int8_vs_ort_web}, ` +
+    `ratio_native_1t_int8_vs_ort_node ${result.ratio_native_1t_int8_vs_ort_node} (|delta K+|: scripts/bench-precision.mjs)`);
   console.log(`2-thread speedups: ${Object.entries(result.speedup_2t).map(([k, v]) => `${k} ${v ?? 'n/a'}`).join(', ')} (target >= 1.7 in the browser)`);
   console.log(`wasm peak memory ${heap ? (heap / 1048576).toFixed(2) : '-'} MiB heap, malloc peak ` +
     `${result.wasm_malloc_peak_bytes ? (result.wasm_malloc_peak_bytes / 1048576).toFixed(2) : '-'} MiB (target <= 64); download ${(result.download.total_bytes / 1048576).toFixed(2)} MiB ` +

@@ -123,6 +123,8 @@ struct k_model::impl {
     net_config cfg;
     model_file file;
     std::vector<std::vector<float>> static_data;   // XNNPACK keeps pointers into these
+    std::vector<std::vector<int8_t>> static_int8;  // the same, for int8 filters
+    bool int8 = false;                              // model_options::precision::int8
     std::unique_ptr<pthreadpool, threadpool_deleter> threadpool;
     std::unique_ptr<xnn_subgraph, subgraph_deleter> subgraph;
     std::unique_ptr<xnn_runtime, runtime_deleter> runtime;
@@ -175,10 +177,32 @@ struct k_model::impl {
         for (size_t o = 0; o < cout; o++)
             for (size_t i = 0; i < cin; i++)
                 for (size_t j = 0; j < k; j++) filter[(o * k + j) * cin + i] = w->values[(o * cin + i) * k + j];
-        static_data.push_back(std::move(filter));
-        const float *filter_data = static_data.back().data();
         static_data.push_back(b->values);
         const float *bias_data = static_data.back().data();
+        const bool quantise = int8 && cin > 1;
+        const void *filter_data = nullptr;
+        const float *filter_scale = nullptr;
+        if (quantise) {  // symmetric int8 per output channel: scale = max |w| / 127
+            std::vector<int8_t> q(filter.size());
+            std::vector<float> scale(cout);
+            const size_t per_channel = k * cin;
+            for (size_t o = 0; o < cout; o++) {
+                float max_abs = 0.0f;
+                for (size_t e = 0; e < per_channel; e++) max_abs = std::max(max_abs, std::fabs(filter[o * per_channel + e]));
+                scale[o] = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+                for (size_t e = 0; e < per_channel; e++) {
+                    const float v = std::nearbyint(filter[o * per_channel + e] / scale[o]);
+                    q[o * per_channel + e] = static_cast<int8_t>(std::clamp(v, -127.0f, 127.0f));
+                }
+            }
+            static_int8.push_back(std::move(q));
+            filter_data = static_int8.back().data();
+            static_data.push_back(std::move(scale));
+            filter_scale = static_data.back().data();
+        } else {
+            static_data.push_back(std::move(filter));
+            filter_data = static_data.back().data();
+        }
         // The f32 copy in `file` is not read again: release it now, so the peak holds two copies of the trunk
         // (ours for XNNPACK, and XNNPACK's packed one) instead of three.
         release(prefix + ".weight");
@@ -186,7 +210,35 @@ struct k_model::impl {
         const size_t pad = k / 2;
         *width_out = (width_in + 2 * pad - k) / stride + 1;
         uint32_t filter_id, bias_id;
-        if (status s = define_value({cout, 1, k, cin}, filter_data, XNN_INVALID_VALUE_ID, 0, &filter_id); !s) return s;
+        if (quantise) {
+            // 1x1 convolutions become fully-connected layers over the 12 x w pixels, so the input is quantised
+            // with one scale and zero point per pixel (XNNPACK's qd8 GEMM reads them per row); the k3 ones keep
+            // the convolution, whose IGEMM reads one per image: per lead.
+            const bool fully_connected = k == 1 && stride == 1;
+            const size_t dims_fc[2] = {cout, cin}, dims_conv[4] = {cout, 1, k, cin};
+            const xnn_status st = xnn_define_channelwise_quantized_tensor_value(
+                subgraph.get(), xnn_datatype_qcint8, filter_scale, fully_connected ? 2 : 4, 0,
+                fully_connected ? dims_fc : dims_conv, filter_data, XNN_INVALID_VALUE_ID, 0, &filter_id);
+            if (st != xnn_status_success) return xnn_failure("int8 filter", st);
+            const size_t in_dims[4] = {k_leads, 1, width_in, cin};
+            uint32_t q_in = 0;
+            const xnn_status sq = xnn_define_dynamically_quantized_tensor_value(
+                subgraph.get(), xnn_datatype_qdint8, 4, fully_connected ? 1 : 3, in_dims, XNN_INVALID_VALUE_ID, 0, &q_in);
+            if (sq != xnn_status_success) return xnn_failure("int8 activations", sq);
+            const xnn_status sc = xnn_define_unary(subgraph.get(), xnn_unary_convert, nullptr, in_id, q_in, 0);
+            if (sc != xnn_status_success) return xnn_failure("quantisation", sc);
+            in_id = q_in;
+            if (fully_connected) {
+                if (status s = define_value({cout}, bias_data, XNN_INVALID_VALUE_ID, 0, &bias_id); !s) return s;
+                if (status s = define_value({k_leads, 1, *width_out, cout}, nullptr, XNN_INVALID_VALUE_ID, 0, out_id); !s) return s;
+                const xnn_status sf = xnn_define_fully_connected(subgraph.get(), 0.0f, k_inf, in_id, filter_id, bias_id, *out_id, 0);
+                return sf == xnn_status_success ? status() : xnn_failure(("fully connected " + prefix).c_str(), sf);
+            }
+        } else if (status s = define_value({cout, 1, k, cin}, static_cast<const float *>(filter_data), XNN_INVALID_VALUE_ID, 0,
+                                           &filter_id);
+                   !s) {
+            return s;
+        }
         if (status s = define_value({cout}, bias_data, XNN_INVALID_VALUE_ID, 0, &bias_id); !s) return s;
         if (status s = define_value({k_leads, 1, *width_out, cout}, nullptr, XNN_INVALID_VALUE_ID, 0, out_id); !s) return s;
         const xnn_status s = xnn_define_convolution_2d(
@@ -401,6 +453,7 @@ result<std::unique_ptr<k_model>> k_model::load(const uint8_t *data, size_t size,
     if (!cfg) return cfg.error();
     p->cfg = cfg.value();
     p->name = p->file.header.value("name", "unnamed");
+    p->int8 = options.arithmetic == model_options::precision::int8;
 #if !defined(__EMSCRIPTEN__) || defined(__EMSCRIPTEN_PTHREADS__)
     if (options.threads > 1) p->threadpool.reset(pthreadpool_create(static_cast<size_t>(options.threads)));
 #endif
@@ -409,6 +462,7 @@ result<std::unique_ptr<k_model>> k_model::load(const uint8_t *data, size_t size,
     for (auto it = p->file.tensors.begin(); it != p->file.tensors.end();)
         it = it->first.rfind("trunks.", 0) == 0 ? p->file.tensors.erase(it) : std::next(it);
     p->static_data.clear();
+    p->static_int8.clear();
     return std::unique_ptr<k_model>(new k_model(std::move(p)));
 }
 

@@ -157,10 +157,15 @@ summary summarize(std::vector<double> v) {
 
 // ---- C API for JavaScript (browser page, node) -------------------------------------------------------------
 
+// The arithmetic of the models loaded from now on: 0 f32 (default), 1 int8 (model_options::precision).
+static bool g_int8 = false;
+KB_EXPORT void kb_set_int8(int on) { g_int8 = on != 0; }
+
 // Loads a weights file with `threads` worker threads; returns its slot (>= 0) or -1 (kb_error says why).
 KB_EXPORT int kb_load_model(const uint8_t *data, size_t size, int threads) {
     kalium::model_options options;
     options.threads = threads;
+    if (g_int8) options.arithmetic = kalium::model_options::precision::int8;
     auto m = kalium::k_model::load(data, size, options);
     if (!m) {
         state().error = m.error().to_string();
@@ -448,7 +453,7 @@ namespace {
 
 int usage() {
     std::fprintf(stderr,
-                 "usage: bench-ecg12net [--json] [--runs N] [--warmup N] [--threads 1,2] [--model PATH] [--ecg PATH]\n"
+                 "usage: bench-ecg12net [--json] [--runs N] [--warmup N] [--threads 1,2] [--precision f32|int8] [--model PATH] [--ecg PATH]\n"
                  "                      [--hmc-dir DIR] [--labels CSV] [--dump-input PATH] [--serve]\n"
                  "                      [--profile [--tile 6x8-splat]]   (bench-ecg12net-profile: XNNPACK's time per layer)\n");
     return 2;
@@ -498,6 +503,7 @@ int main(int argc, char **argv) {
         else if (a == "--serve") serve = true;
         else if (a == "--profile") profile = true;
         else if (a == "--tile" && has_value) tile = argv[++i];
+        else if (a == "--precision" && has_value) kb_set_int8(std::strcmp(argv[++i], "int8") == 0);
         else if (a == "--runs" && has_value) runs = std::atoi(argv[++i]);
         else if (a == "--warmup" && has_value) warmup = std::atoi(argv[++i]);
         else if (a == "--threads" && has_value) threads = parse_threads(argv[++i]);

@@ -2,6 +2,7 @@
 //
 //   runtime=kalium     build/wasm/bench-web/kalium-bench.{js,wasm}     (kalium's kb_* C API, 1 thread)
 //   runtime=kalium-mt  kalium-bench-mt.{js,wasm,worker.js}              (-pthread build; threads=N)
+//   runtime=kalium&precision=int8  the int8 trunk (kb_set_int8)
 //   runtime=kalium&tile=G[,I]  kalium-bench-profile.{js,wasm}: other XNNPACK GEMM tiles (an experiment)
 //   runtime=ort-web    onnxruntime-web 1.30 (wasm SIMD), ort.env.wasm.numThreads = N
 //
@@ -53,6 +54,7 @@ async function setupKalium(mt) {
     if (Module._kb_set_gemm_tile(spec) !== 0) throw new Error(`kb_set_gemm_tile: ${tile} is not available`);
     Module._free(spec);
   }
+  if (params.get('precision') === 'int8') Module._kb_set_int8(1);   // the int8 trunk (model_options::precision)
   const pm = put(model);
   const slot = Module._kb_load_model(pm, model.length, threads);
   Module._free(pm);
