@@ -297,9 +297,13 @@ result<ecg_analysis> measure_core(const ecg_record &record) {
     // P wave: 20-300 ms before the QRS onset (less when the rate is fast).
     const int p_from = std::max(2, qrs_on - std::min(150, static_cast<int>(0.45 * rr_samples)));
     const int p_to = qrs_on - 10;
+    // The largest local maximum inside the window (at a fast rate the window reaches back into the previous
+    // T wave, whose descending end is larger but is no peak).
     int p_peak = -1;
-    for (int t = p_from; t <= p_to; t++)
-        if (p_peak < 0 || sm[static_cast<size_t>(t)] > sm[static_cast<size_t>(p_peak)]) p_peak = t;
+    for (int t = p_from + 3; t <= p_to - 3; t++)
+        if (sm[static_cast<size_t>(t)] >= sm[static_cast<size_t>(t - 1)] && sm[static_cast<size_t>(t)] > sm[static_cast<size_t>(t + 1)] &&
+            (p_peak < 0 || sm[static_cast<size_t>(t)] > sm[static_cast<size_t>(p_peak)]))
+            p_peak = t;
     if (p_peak > p_from + 2 && p_peak < p_to - 2 && sm[static_cast<size_t>(p_peak)] - base >= 15.0) {
         int up = p_peak, down = p_peak;
         for (int t = std::max(1, p_peak - 60); t <= p_peak; t++)

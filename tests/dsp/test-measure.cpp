@@ -52,6 +52,7 @@ TEST_CASE("measure: synthetic beat trains of known intervals and axes", "[dsp][m
         {50, 220, 100, 460, 220, 50, -30, 30},   // bradycardia, 1st-degree AV block, left axis
         {100, 140, 80, 340, 160, 70, 100, 60},   // tachycardia, right axis
         {60, 180, 140, 480, 200, 40, 10, -150},  // wide QRS, inverted T
+        {110, 150, 80, 350, 180, 60, 45, 40},    // fast: the P search reaches back into the previous T wave
     };
     for (const variant &v : variants) {
         synthetic_beats s;
