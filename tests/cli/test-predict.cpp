@@ -179,3 +179,30 @@ TEST_CASE("kalium predict refuses a damaged model with the reason", "[cli][predi
     std::remove(copy.c_str());
     rmdir(pattern);
 }
+
+TEST_CASE("kalium predict --precision int8 stays within 0.05 mEq/L of f32 and says what it refuses", "[cli][predict]") {
+    std::string files;
+    for (const char *f : k_one_per_format) files += " " + shared_ecg(f);
+    run_result f32 = run_predict("--format jsonl --precision f32" + files);
+    run_result int8 = run_predict("--format jsonl --precision int8" + files);
+    REQUIRE(f32.exit_code == 0);
+    REQUIRE(int8.exit_code == 0);
+    std::istringstream a(f32.out), b(int8.out);
+    std::string line_a, line_b;
+    size_t n = 0;
+    bool any_different = false;
+    while (std::getline(a, line_a) && std::getline(b, line_b)) {
+        const nlohmann::json pa = nlohmann::json::parse(line_a), pb = nlohmann::json::parse(line_b);
+        check_prediction(pb);
+        CHECK(pa["file"] == pb["file"]);
+        const double dk = std::abs(pa["k_plus"].get<double>() - pb["k_plus"].get<double>());
+        CHECK(dk <= 0.05);
+        any_different = any_different || dk > 1e-6;
+        n++;
+    }
+    CHECK(n == std::size(k_one_per_format));
+    CHECK(any_different);  // it is a different arithmetic, not the f32 path under another name
+    run_result bad = run_predict("--precision int4 x", true);
+    CHECK(bad.exit_code == 2);
+    CHECK_THAT(bad.out, Catch::Contains("--precision must be f32 or int8"));
+}
