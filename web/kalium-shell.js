@@ -148,6 +148,7 @@
     const entry = entries.get(id) || (queued(id, result.file || ('entry ' + id)), entries.get(id));
     entry.result = result;
     entry.finishedAt = performance.now();
+    entry.signalShape = [signal ? leadCount : 0, signal ? sampleCount : 0, cam ? cam.length : 0];
     fillRow(entry);
     selectedId = id;  // a newly finished entry becomes selected (the app does the same by itself)
     mirrorResult();
@@ -343,10 +344,11 @@
     },
     // For tests and the benchmark: the results so far (parsed result_json, arrival order).
     results() { return Array.from(entries.values()).map((e) => e.result); },
-    // For the benchmark: when each entry was queued and finished (performance.now() ms, this page's clock).
+    // For the benchmark and tests: when each entry was queued and finished (performance.now() ms, this page's
+    // clock) and the arrays it came with ([leads, samples of the display signal, CAM values]).
     timings() {
       return Array.from(entries.values()).map((e) => ({ id: e.id, file: e.name, queued_ms: e.queuedAt, finished_ms: e.finishedAt,
-        message_wait_ms: e.waitedMs, page_ms: e.pageMs }));
+        message_wait_ms: e.waitedMs, page_ms: e.pageMs, signal_shape: e.signalShape }));
     },
     intake,
   };

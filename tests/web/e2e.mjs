@@ -331,6 +331,11 @@ test('Philips XML, GE MUSE XML, a WFDB pair and HL7 aECG each show the K+ of `ka
     // the arrays the app receives: 12 leads at 500 Hz, the CAMs 12 x 1250
     assert(web.lead_k.length === 12 && web.lead_attention.length === 12 && web.window_start.length === 12,
       `${sample.label}: lead arrays ${web.lead_k.length}/${web.lead_attention.length}/${web.window_start.length}`);
+    // kalium's own measurements beside the cart's: the heart rates agree where the file has the cart's
+    assert(web.measurements && Number.isFinite(web.measurements.hr_bpm), `${sample.label}: no measurements (${JSON.stringify(web.measurement_warnings)})`);
+    if (web.cart_measurements && Number.isFinite(web.cart_measurements.hr_bpm))
+      assert(Math.abs(web.measurements.hr_bpm - web.cart_measurements.hr_bpm) < 3,
+        `${sample.label}: heart rate ${web.measurements.hr_bpm} vs the cart's ${web.cart_measurements.hr_bpm}`);
   }
   await page.screenshot({ path: path.join(outDir, 'app-four-formats.png') });
   await context.close();
@@ -467,6 +472,28 @@ test('no request leaves the page\'s origin while files, examples and exports are
     `the worker's requests were not recorded: ${requests.join(', ')}`);
   assert(foreign.length === 0, `requests left the origin: ${foreign.join(', ')}`);
   assert(/default-src 'self'/.test(csp) && /connect-src 'self'/.test(csp) && !/https?:/.test(csp), `meta CSP: ${csp}`);
+  assert(problems.length === 0, problems.join('; '));
+});
+
+test('a 70 s record is analysed on its first 10 s and its display signal is cut to 60 s', async ({ browser, baseUrl }) => {
+  const { context, page, problems } = await openApp(browser, baseUrl);
+  // 70 s of the 12 leads at 500 Hz: a 1 mV R wave every second, as in knownIntervalsCsv()
+  const lines = ['time_s,' + ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'].map((l) => `${l} (uV)`).join(',')];
+  for (let i = 0; i < 35000; i++) {
+    const t = i / 500;
+    const v = Math.round(1000 * Math.exp(-0.5 * (((t % 1.0) - 0.5) / 0.02) ** 2));
+    lines.push(`${t.toFixed(3)},${Array(12).fill(v).join(',')}`);
+  }
+  await page.setInputFiles('#kalium-open', { name: 'long-70s.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n') + '\n') });
+  const row = await finishedRow(page, 'long-70s.csv', 3 * ANALYSIS_TIMEOUT_MS);
+  const r = await page.evaluate(() => window.kalium.results().find((x) => x && x.file === 'long-70s.csv'));
+  const shape = await page.evaluate(() => window.kalium.timings().find((x) => x.file === 'long-70s.csv').signal_shape);
+  await context.close();
+  assert(shape.join() === '12,30000,15000', `arrays: ${shape} (expected 12 leads x 30000 samples, 12 x 1250 CAM values)`);
+  assert(row.state === 'done', `70 s record: ${row.state} ${row.error}`);
+  assert(Math.abs(r.duration_s - 70) < 0.01 && r.display_truncated === true, `duration ${r.duration_s} s, display_truncated ${r.display_truncated}`);
+  assert(r.window_start.join() === '0,0,0,1250,1250,1250,2500,2500,2500,3750,3750,3750', `windows ${r.window_start}`);
+  assert(Math.abs(r.measurements.hr_bpm - 60) < 1, `heart rate ${r.measurements.hr_bpm}, expected 60`);
   assert(problems.length === 0, problems.join('; '));
 });
 
