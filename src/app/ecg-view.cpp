@@ -271,7 +271,9 @@ void ecg_view_draw(app_state &app, const app_entry *entry, ImVec2 min_px, ImVec2
     if (!app.grid.program) dl->AddRectFilled(min_px, max_px, IM_COL32(255, 248, 244, 255));
 
     const ImU32 ink = IM_COL32(16, 16, 20, 255);
-    const float line_px = std::clamp(0.28f * px_per_mm, 1.0f * app.device_pixel_ratio, 2.6f * app.device_pixel_ratio);
+    // A whole number of pixels: ImGui then draws anti-aliased lines from its texture, 2 triangles per segment
+    // instead of 6 for a fractional width (this is most of a frame's GPU cost with software WebGL).
+    const float line_px = std::round(std::clamp(0.28f * px_per_mm, 1.0f * app.device_pixel_ratio, 2.6f * app.device_pixel_ratio));
     ImFont *label_font = app.font_body;
 
     // Calibration pulse at each row's start: 1 mV high, 200 ms wide.
