@@ -227,6 +227,8 @@ void draw_top_bar(app_state &app) {
 void draw_view_toolbar(app_state &app) {
     app_view &v = app.view;
     const float dpr = app.device_pixel_ratio;
+    // Compact buttons: the whole toolbar fits above the paper at 1280 CSS px.
+    ImGui::PushStyleVar(ImGuiStyleVar_FramePadding, ImVec2(6.0f * dpr, ImGui::GetStyle().FramePadding.y));
     auto segmented = [&](const char *label, bool active) {
         if (active) {
             ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.16f, 0.35f, 0.66f, 1.0f));
@@ -242,16 +244,13 @@ void draw_view_toolbar(app_state &app) {
     const ImGuiStyle &style = ImGui::GetStyle();
     auto group_width = [&](std::initializer_list<const char *> labels) {
         float w = 0.0f;
-        for (const char *l : labels) w += ImGui::CalcTextSize(l).x + 2.0f * style.FramePadding.x + style.ItemSpacing.x;
+        for (const char *l : labels) w += ImGui::CalcTextSize(l).x + 2.0f * style.FramePadding.x + 2.0f * dpr;  // buttons of a group are 2 px apart
         return w;
     };
     auto next_group = [&](float width) {
         ImGui::SameLine(0.0f, 10.0f * dpr);
         if (ImGui::GetContentRegionAvail().x < width) ImGui::NewLine();
     };
-    ImGui::AlignTextToFramePadding();
-    ImGui::TextDisabled("Layout");
-    ImGui::SameLine();
     if (segmented("3x4+II", v.layout == app_layout::l3x4_rhythm)) v.layout = app_layout::l3x4_rhythm, v.caliper.present = false;
     if (segmented("6x2", v.layout == app_layout::l6x2)) v.layout = app_layout::l6x2, v.caliper.present = false;
     if (segmented("12x1", v.layout == app_layout::l12x1)) v.layout = app_layout::l12x1, v.caliper.present = false;
@@ -268,14 +267,14 @@ void draw_view_toolbar(app_state &app) {
     if (segmented("5", v.gain_mm_mv == 5.0f)) v.gain_mm_mv = 5.0f;
     if (segmented("10", v.gain_mm_mv == 10.0f)) v.gain_mm_mv = 10.0f;
     if (segmented("20", v.gain_mm_mv == 20.0f)) v.gain_mm_mv = 20.0f;
-    next_group(group_width({"Heatmap", "opacity 0.5"}) + ImGui::GetFrameHeight() + 100.0f * dpr - ImGui::CalcTextSize("opacity 0.5").x);
+    next_group(group_width({"Heatmap"}) + ImGui::GetFrameHeight() + 96.0f * dpr);
     ImGui::Checkbox("Heatmap", &v.overlay);
     tooltip("The network's class-activation map on each lead, inside the 2.5 s window it read (H).");
     ImGui::SameLine();
-    ImGui::SetNextItemWidth(100.0f * dpr);
+    ImGui::SetNextItemWidth(90.0f * dpr);
     ImGui::BeginDisabled(!v.overlay);
-    ImGui::SliderFloat("##opacity", &v.overlay_opacity, 0.0f, 1.0f, "opacity %.1f");
-    tooltip("Heatmap opacity");
+    ImGui::DragFloat("##opacity", &v.overlay_opacity, 0.01f, 0.0f, 1.0f, "opacity %.1f", ImGuiSliderFlags_AlwaysClamp);
+    tooltip("Heatmap opacity: drag left or right (or double-click to type).");
     ImGui::EndDisabled();
     next_group(group_width({"Caliper"}));
     if (segmented("Caliper", v.caliper_mode)) v.caliper_mode = !v.caliper_mode;
@@ -289,6 +288,7 @@ void draw_view_toolbar(app_state &app) {
     tooltip("Zoom: wheel or +/-; this button (or 0) resets zoom and pan.");
     ImGui::SameLine(0.0f, 2.0f * dpr);
     if (ImGui::Button("+")) action_zoom(app, 1.25f);
+    ImGui::PopStyleVar();
 }
 
 void draw_ecg_area(app_state &app, ImVec2 size) {
@@ -314,7 +314,9 @@ void draw_ecg_area(app_state &app, ImVec2 size) {
         const std::string text = "Analysing " + e->name + "\u2026";
         centred(text.c_str(), app.font_title, IM_COL32(60, 60, 70, 255), -20.0f);
     } else if (e->status == app_entry_status::failed) {
-        const std::string text = e->name + ": " + e->result.error;
+        // The reader's message usually names the file already.
+        const std::string &error = e->result.error;
+        const std::string text = error.compare(0, e->name.size(), e->name) == 0 ? error : e->name + ": " + error;
         centred(text.c_str(), app.font_body, IM_COL32(160, 20, 10, 255), -10.0f);
     } else if (e->sample_count == 0) {
         centred("No signal was sent for this ECG.", app.font_body, IM_COL32(60, 60, 70, 255), -10.0f);
