@@ -192,16 +192,22 @@ void draw_top_bar(app_state &app) {
     ImGui::PushFont(app.font_title);
     ImGui::TextUnformatted("kalium");
     ImGui::PopFont();
-    ImGui::SameLine();
-    ImGui::AlignTextToFramePadding();
-    ImGui::TextDisabled("K+ from the 12-lead ECG \u00b7 %s \u00b7 research use only", kalium::version_string());
-    ImGui::SameLine();
     const bool any_done = std::any_of(app.entries.begin(), app.entries.end(),
                                       [](const app_entry &e) { return e.status != app_entry_status::working; });
-    // Right-aligned action buttons.
+    // Right-aligned action buttons; the subtitle only when there is room for it too, and the buttons on a
+    // line of their own when even they do not fit beside the title.
     const char *labels[] = {"Open ECG files", "Try an example", "Export CSV", "Export JSON", "Export PNG", "Calibrate screen"};
     float width = 0.0f;
     for (const char *l : labels) width += ImGui::CalcTextSize(l).x + 2 * ImGui::GetStyle().FramePadding.x + ImGui::GetStyle().ItemSpacing.x;
+    char subtitle[96];
+    std::snprintf(subtitle, sizeof(subtitle), "K+ from the 12-lead ECG \u00b7 %s \u00b7 research use only", kalium::version_string());
+    ImGui::SameLine();
+    if (ImGui::GetContentRegionAvail().x > width + ImGui::CalcTextSize(subtitle).x + ImGui::GetStyle().ItemSpacing.x) {
+        ImGui::AlignTextToFramePadding();
+        ImGui::TextDisabled("%s", subtitle);
+        ImGui::SameLine();
+    }
+    if (ImGui::GetContentRegionAvail().x < width) ImGui::NewLine();
     ImGui::SetCursorPosX(std::max(ImGui::GetCursorPosX(), ImGui::GetWindowContentRegionMax().x - width));
     if (primary_button(labels[0])) action_open(app);
     tooltip("Open ECG files (O). You can also drop files anywhere on the page.");
