@@ -218,10 +218,15 @@ struct read_options {
     double csv_uv_per_unit = 0.0;
 };
 
-// Limits every reader enforces (a file beyond them is refused with status_code::too_large).
+// Limits every reader enforces (a file beyond them is refused with status_code::too_large). Together they bound
+// the memory one file can take: its bytes (k_max_file_bytes) plus the record's float samples (4 x
+// k_max_total_samples = 256 MiB); preparation then works on one lead at a time.
 constexpr size_t k_max_file_bytes = size_t(512) << 20;       // 512 MiB
 constexpr size_t k_max_leads = 64;
 constexpr size_t k_max_total_samples = size_t(64) << 20;     // over all leads: 256 MiB of float samples
+// Longest recording read: resting ECGs last 10 s; an hour keeps whole-lead preparation to seconds and refuses
+// Holter days (24 h) with a message instead of minutes of work for 10 s the network uses.
+constexpr double k_max_duration_s = 3600.0;
 
 // The format a buffer holds, found by its content (never by its extension); "" if none is recognised.
 // One of the `format` names of ecg_record.

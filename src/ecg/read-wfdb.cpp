@@ -881,6 +881,10 @@ result<ecg_record> read_wfdb(const named_bytes &header, const std::vector<named_
     if (out_frames > k_max_total_samples / spf / kept_count)
         return status::error(status_code::too_large, "wfdb: %zu leads x %zu samples exceeds kalium's limit of %zu samples in all",
                              kept_count, out_frames * spf, k_max_total_samples);
+    // Checked here, before the samples are decoded, so a long recording costs no decoding (ecg_read checks again).
+    if (static_cast<double>(out_frames) / h.fs_hz > k_max_duration_s)
+        return status::error(status_code::too_large, "wfdb: the recording lasts %.1f h (%zu frames at %g Hz); kalium reads at most %.0f h",
+                             static_cast<double>(out_frames) / h.fs_hz / 3600.0, out_frames, h.fs_hz, k_max_duration_s / 3600.0);
 
     // The leads, in header order.
     std::vector<int> lead_of_signal(nsig, -1);

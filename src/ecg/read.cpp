@@ -111,6 +111,9 @@ status check_and_finish(ecg_record &record, const std::string &format) {
     if (n * record.leads.size() > k_max_total_samples)
         return status::error(status_code::too_large, "%s: %zu leads x %zu samples (%.0f s) exceeds kalium's limit of %zu samples in all",
                              f, record.leads.size(), n, n / record.fs_hz, k_max_total_samples);
+    if (static_cast<double>(n) / record.fs_hz > k_max_duration_s)
+        return status::error(status_code::too_large, "%s: the recording lasts %.1f h (%zu samples at %g Hz); kalium reads at most %.0f h",
+                             f, static_cast<double>(n) / record.fs_hz / 3600.0, n, record.fs_hz, k_max_duration_s / 3600.0);
     // Lead ids from names; a second lead with the same standard name keeps its name but is not the standard lead.
     bool seen[k_standard_lead_count] = {};
     for (ecg_lead &lead : record.leads) {
