@@ -103,13 +103,17 @@ async function panFps(browser, url, file) {
   const { context, page } = await openPage(browser, url);
   await dropAndWait(page, { 'pan.xml': fs.readFileSync(file).toString('base64') }, 1);
   await page.waitForTimeout(300);
-  const box = await page.locator('#canvas').boundingBox();
   await page.evaluate(() => {
     window.__frames = [];
     const tick = (t) => { window.__frames.push(t); if (window.__frames.length < 100000) requestAnimationFrame(tick); };
     requestAnimationFrame(tick);
   });
-  const x0 = box.x + box.width * 0.7, y = box.y + box.height * 0.5;
+  // Start the drag on the paper: the right end of the widest strip the app mirrors in #kalium-view data-panels
+  // ([lead, t_begin_s, t_end_s, x, baseline y, width] in CSS pixels), so the drag really pans the 12-lead view.
+  const panels = JSON.parse((await page.getAttribute('#kalium-view', 'data-panels')) || '[]');
+  if (!panels.length) throw new Error('panFps: #kalium-view data-panels is empty (no ECG drawn)');
+  const strip = panels.reduce((a, b) => (b[5] > a[5] ? b : a));
+  const x0 = strip[3] + strip[5] * 0.9, y = strip[4];
   await page.mouse.move(x0, y);
   await page.mouse.down();
   const t0 = await page.evaluate(() => performance.now());
