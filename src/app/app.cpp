@@ -75,6 +75,7 @@ void fonts_build(app_state &app) {
     config.FontDataOwnedByAtlas = false;  // the TTF bytes are static data embedded in the binary
     config.OversampleH = 2;
     // Latin-1 plus the punctuation, Greek and maths the app writes (en dash, bullet, ellipsis, <=, >=, Delta).
+    // The embedded font is cut to these code points (src/app/CMakeLists.txt, kalium_font_unicodes): keep both.
     static const ImWchar ranges[] = {0x0020, 0x00FF, 0x0370, 0x03FF, 0x2010, 0x2027, 0x2190, 0x2193, 0x2212, 0x2212,
                                      0x2264, 0x2265, 0};
     const float scale = app.device_pixel_ratio;
