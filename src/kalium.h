@@ -401,15 +401,15 @@ struct model_options {
     // Lower-case hex sha256 the file must have (the shipped manifest); empty: not checked.
     std::string expected_sha256;
     int threads = 1;                             // worker threads natively (pthreadpool); 1 in the browser
+    // The trunk's convolutions in f32 (the reference: PyTorch within 1e-4), or with int8 weights (per output
+    // channel) and int8 activations quantised on the fly (XNNPACK's qd8-f32-qc8w kernels): faster, within
+    // the |delta K+| measured in BENCHMARKS.md. The stem convolution (1 input channel) stays f32.
+    enum class precision { f32, int8 } arithmetic = precision::f32;
 };
 
 // ECG12Net loaded from a weights file (model/FORMAT.md) and built once as an XNNPACK runtime.
 class k_model {
 public:
-    // The trunk's convolutions in f32 (the reference: PyTorch within 1e-4), or with int8 weights (per output
-    // channel) and int8 activations quantised on the fly (XNNPACK's qd8-f32-qc8w kernels): faster, within
-    // the |delta K+| measured in BENCHMARKS.md. The stem convolution (1 input channel) stays f32.
-    enum class precision { f32, int8 } arithmetic = precision::f32;
     // Checks magic, version, header, config, every tensor's name, shape, dtype and bounds, and the sha256;
     // each failure is a status naming what is wrong. The bytes need not outlive the call.
     static result<std::unique_ptr<k_model>> load(const uint8_t *data, size_t size, const model_options &options = {});
