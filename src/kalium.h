@@ -357,6 +357,9 @@ struct ecg_analysis {
     ecg_fiducials fiducials;
     std::vector<quality_warning> quality;   // ecg_check_quality's findings for this record
     std::vector<std::string> warnings;      // the quality warnings' messages, then why any value is missing
+    // The 12 standard leads as measured, uV at 500 Hz: mains notched (when found) and baseline wander removed
+    // by a 0.5 Hz zero-phase high-pass. What the app draws; not what the network sees (ecg_prepare_input).
+    std::vector<std::vector<float>> signal_500hz_uv;
 };
 
 // Measures a record: resamples to 500 Hz, removes baseline wander and mains, finds the QRS complexes over all

@@ -65,6 +65,8 @@ template <class T> class result;
 namespace dsp {
 // ecg_measure without the quality checks (ecg_check_quality uses it for the lead-reversal check).
 result<ecg_analysis> measure_core(const ecg_record &record);
+// The same, leaving the 12 filtered 500 Hz leads it measured on in signal_500hz_uv.
+result<ecg_analysis> measure_core(const ecg_record &record, std::vector<std::vector<float>> &signal_500hz_uv);
 }  // namespace dsp
 }  // namespace kalium
 

@@ -83,7 +83,7 @@ double axis_deg(double area_i, double area_avf) {
 
 namespace dsp {
 
-result<ecg_analysis> measure_core(const ecg_record &record) {
+result<ecg_analysis> measure_core(const ecg_record &record, std::vector<std::vector<float>> &signal_500hz_uv) {
     ecg_analysis a;
     for (int l = 0; l < k_standard_lead_count; l++)
         if (!record.find(static_cast<lead_id>(l)))
@@ -95,7 +95,9 @@ result<ecg_analysis> measure_core(const ecg_record &record) {
 
     // 1. 500 Hz, mains and baseline wander removed.
     a.mains_hz = dsp_detect_mains_hz(record);
-    std::vector<std::vector<float>> x(k_standard_lead_count);
+    // the filtered leads live in the caller's signal_500hz_uv (ecg_analysis keeps them for display)
+    std::vector<std::vector<float>> &x = signal_500hz_uv;
+    x.assign(k_standard_lead_count, {});
     const std::vector<biquad> highpass{biquad_highpass(0.5 * 0.80230, k_fs)};
     for (int l = 0; l < k_standard_lead_count; l++) {
         x[static_cast<size_t>(l)] = resample_for_measurement(record.find(static_cast<lead_id>(l))->samples_uv, record.fs_hz, k_fs);
@@ -351,11 +353,18 @@ result<ecg_analysis> measure_core(const ecg_record &record) {
     return a;
 }
 
+result<ecg_analysis> measure_core(const ecg_record &record) {
+    std::vector<std::vector<float>> signal_500hz_uv;
+    return measure_core(record, signal_500hz_uv);
+}
+
 }  // namespace dsp
 
 result<ecg_analysis> ecg_measure(const ecg_record &record) {
-    result<ecg_analysis> a = dsp::measure_core(record);
+    std::vector<std::vector<float>> signal_500hz_uv;
+    result<ecg_analysis> a = dsp::measure_core(record, signal_500hz_uv);
     if (!a.ok()) return a;
+    a->signal_500hz_uv = std::move(signal_500hz_uv);
     // The quality warnings first: they say why a measurement may be doubtful.
     a->quality = dsp::check_quality(record, &a.value());
     std::vector<std::string> warnings;

@@ -129,7 +129,7 @@ void set_error(nlohmann::ordered_json &j, const kalium::status &error, const kal
     j["measurements"] = nullptr;
 }
 
-// What the network's windows were cut from: each standard lead at 500 Hz with the baseline removed
+// When the record cannot be measured: each standard lead at 500 Hz with the baseline removed
 // (ecg_prepare_input's steps), in microvolts, cut to the first 60 s (the source is cut first, so long
 // records cost no more than 60 s; the 600 ms baseline median makes the cut invisible before its last 0.3 s).
 void display_signal(const kalium::ecg_record &record, analysis_result &out, bool &truncated) {
@@ -156,12 +156,34 @@ void display_signal(const kalium::ecg_record &record, analysis_result &out, bool
     }
 }
 
+// The display signal from ecg_measure's leads (500 Hz, mains notched, 0.5 Hz zero-phase high-pass), cut to
+// the first 60 s.
+void display_from_analysis(const std::vector<std::vector<float>> &leads_uv, const kalium::ecg_record &record,
+                           analysis_result &out, bool &truncated) {
+    const size_t max_500 = static_cast<size_t>(k_display_max_s * kalium::k_network_fs_hz);
+    const size_t n_all = leads_uv[0].size();
+    truncated = n_all > max_500 || record.duration_s() > k_display_max_s;
+    out.lead_count = kalium::k_standard_lead_count;
+    out.sample_count = static_cast<int>(std::min(n_all, max_500));
+    const size_t n = static_cast<size_t>(out.sample_count);
+    out.signal_uv.assign(n * kalium::k_standard_lead_count, 0.0f);
+    for (size_t l = 0; l < leads_uv.size(); l++)
+        std::copy(leads_uv[l].begin(), leads_uv[l].begin() + static_cast<std::ptrdiff_t>(std::min(n, leads_uv[l].size())),
+                  out.signal_uv.begin() + static_cast<std::ptrdiff_t>(l * n));
+}
+
 analysis_result analyse_record(int id, const std::string &file, const kalium::ecg_record &record, size_t size_bytes,
                                std::chrono::steady_clock::time_point t0, double read_ms) {
     analysis_result out;
     nlohmann::ordered_json j = base_json(id, file, &record, size_bytes);
+    // kalium's own measurements first (ecg_measure: median beat, delineation, the 8 EMPs): their quality
+    // findings are given to the preparation (the record is checked once) and their filtered 500 Hz leads are
+    // the display signal (no second resampling).
+    const auto t_measure = std::chrono::steady_clock::now();
+    auto measured = kalium::ecg_measure(record);
+    const double measure_ms = ms_since(t_measure);
     const auto t_prepare = std::chrono::steady_clock::now();
-    auto prepared = kalium::ecg_prepare_input(record);
+    auto prepared = measured ? kalium::ecg_prepare_input(record, measured->quality) : kalium::ecg_prepare_input(record);
     const double prepare_ms = ms_since(t_prepare);
     if (!prepared) {
         set_error(j, prepared.error(), &record);
@@ -187,7 +209,10 @@ analysis_result analyse_record(int id, const std::string &file, const kalium::ec
 
     bool truncated = false;
     const auto t_display = std::chrono::steady_clock::now();
-    display_signal(record, out, truncated);
+    if (measured && measured->signal_500hz_uv.size() == static_cast<size_t>(kalium::k_standard_lead_count))
+        display_from_analysis(measured->signal_500hz_uv, record, out, truncated);
+    else
+        display_signal(record, out, truncated);
     const double display_ms = ms_since(t_display);
     out.cam = p.cam;
 
@@ -204,10 +229,6 @@ analysis_result analyse_record(int id, const std::string &file, const kalium::ec
     j["display_truncated"] = truncated;
     j["window_start"] = starts;
     kalium::prediction_json_add(j, p, kalium::prediction_json_shape::app);
-    // kalium's own measurements (ecg_measure: median beat, delineation, the 8 EMPs), beside the cart's
-    const auto t_measure = std::chrono::steady_clock::now();
-    auto measured = kalium::ecg_measure(record);
-    const double measure_ms = ms_since(t_measure);
     j["measurements"] = measured ? measurements_json(measured->values) : nullptr;
     j["measurement_warnings"] = measured ? measured->warnings : std::vector<std::string>{measured.error().message()};
     j["cart_measurements"] = measurements_json(record.cart);

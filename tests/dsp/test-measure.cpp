@@ -4,6 +4,7 @@
 #include "test-util.h"
 #include "dsp-test-util.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace {
@@ -220,4 +221,32 @@ TEST_CASE("measure: a tall T wave rising straight out of the QRS (no ST segment)
     CHECK(*a->values.qrs_ms == Approx(s.qrs_ms).margin(12));
     REQUIRE(a->values.qt_ms);
     CHECK(*a->values.qt_ms == Approx(s.qt_ms).margin(20));
+}
+
+TEST_CASE("measure: keeps the leads it measured on, at 500 Hz with the baseline wander removed", "[dsp][measure]") {
+    synthetic_beats s;
+    s.fs_hz = 250.0;
+    synthetic_ecg e = make_synthetic_ecg(s);
+    // a 1 mV offset and a 0.2 Hz, 0.5 mV wander on every lead: neither may reach the display signal
+    for (kalium::ecg_lead &lead : e.record.leads)
+        for (size_t t = 0; t < lead.samples_uv.size(); t++)
+            lead.samples_uv[t] += 1000.0f + 500.0f * static_cast<float>(std::sin(2.0 * 3.14159265358979 * 0.2 * double(t) / s.fs_hz));
+    auto a = kalium::ecg_measure(e.record);
+    REQUIRE(a.ok());
+    REQUIRE(a->signal_500hz_uv.size() == 12);
+    for (const std::vector<float> &lead : a->signal_500hz_uv) {
+        REQUIRE(lead.size() == 5000);  // 10 s at 500 Hz
+        // the median over a beat-free stretch (the TP segment is most of each 800 ms RR) sits at 0, not at 1000 uV
+        std::vector<float> sorted(lead.begin() + 500, lead.end() - 500);
+        std::nth_element(sorted.begin(), sorted.begin() + static_cast<long>(sorted.size() / 2), sorted.end());
+        CHECK(std::abs(sorted[sorted.size() / 2]) < 60.0f);
+    }
+    // lead II's R peaks are where the synthetic ECG put them (samples at 250 Hz -> 500 Hz)
+    const std::vector<float> &ii = a->signal_500hz_uv[1];
+    for (int64_t r : e.r_peaks) {
+        const size_t at = static_cast<size_t>(r * 2);
+        if (at < 20 || at + 20 >= ii.size()) continue;
+        const auto peak = std::max_element(ii.begin() + static_cast<long>(at - 20), ii.begin() + static_cast<long>(at + 20));
+        CHECK(std::abs(static_cast<long>(peak - ii.begin()) - static_cast<long>(at)) <= 2);
+    }
 }
