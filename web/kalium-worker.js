@@ -73,6 +73,9 @@ function start() {
   modulePromise.then((Module) => {
     modelInfo = { name: Module.UTF8ToString(Module._kw_model_name()), sha256: Module.UTF8ToString(Module._kw_model_sha256()) };
     postMessage({ type: 'ready', model: modelInfo, load_ms: performance.now() - t0 });
+    // Warm the network up (kw_warm_up) before the first file arrives, when it has not already: a file that
+    // comes meanwhile waits for it, as it would have waited for the slower first run anyway.
+    setTimeout(() => { if (!running && queue.length === 0) Module._kw_warm_up(2); }, 0);
   }, (err) => {
     postMessage({ type: 'fatal', message: `The analysis module could not start: ${err.message || err}` });
   });
