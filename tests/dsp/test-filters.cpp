@@ -68,7 +68,7 @@ TEST_CASE("display filter, monitoring 0.5-40 Hz: -3 dB at the corners, flat betw
     CHECK(response_db(display_filter::monitoring, 500, 50.0) < -6.0);
 }
 
-TEST_CASE("display filter: none is the identity; ends do not ring; NaN and bad rates are safe", "[dsp][filters]") {
+TEST_CASE("display filter: none is the identity, ends do not ring, NaN and bad rates are safe", "[dsp][filters]") {
     const std::vector<float> x = tone(500, 4, 3);
     CHECK(kalium::dsp_display_filter(x, 500, kalium::display_filter::none) == x);
     // A constant offset of 5 mV (an electrode's DC) is removed without a transient at the start.

@@ -444,7 +444,7 @@ TEST_CASE("csv: files without a header get the 12-lead, 8-lead or channel names,
     CHECK(three->leads[2].samples_uv == std::vector<float>{3.0f, 6.0f});
 }
 
-TEST_CASE("csv: empty cells are missing samples; empty columns are dropped", "[ecg][csv]") {
+TEST_CASE("csv: empty cells are missing samples, empty columns are dropped", "[ecg][csv]") {
     kalium::read_options options;
     options.csv_fs_hz = 500;
     auto r = read_text("I (uV),II (uV),V1 (uV),V2 (uV)\n1,2,,\n,4,NaN,\n5,6,7,\n", options);

@@ -439,7 +439,7 @@ TEST_CASE("wfdb: invalid-sample values become NaN and count in the checksum", "[
     }
 }
 
-TEST_CASE("wfdb: format 8 starts from the initial value; 212 and 311 read an odd sample count", "[ecg][wfdb]") {
+TEST_CASE("wfdb: format 8 starts from the initial value, 212 and 311 read an odd sample count", "[ecg][wfdb]") {
     // Format 8 with initial value 1000: differences +1, -2, +127 give 1001, 999, 1126; baseline 1000, gain 200.
     std::vector<uint8_t> dat8 = {1, 0xFE, 127};
     auto r8 = read_crafted("rec 1 100 3\nrec.dat 8 200 8 1000 1000 3126 0 X\n", {{"rec.dat", dat8}});

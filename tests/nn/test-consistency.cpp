@@ -55,7 +55,7 @@ bool same_bits(const std::vector<double> &a, const std::vector<double> &b) {
 
 }  // namespace
 
-TEST_CASE("consistency: every sample file predicts, bit for bit the same on every run; results written for native vs wasm",
+TEST_CASE("consistency: every sample file predicts, bit for bit the same on every run, results written for native vs wasm",
           "[nn][consistency]") {
     const std::vector<std::string> listed = manifest_files();
     REQUIRE(listed.size() >= 40);
