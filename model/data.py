@@ -312,6 +312,48 @@ def impose_k(x_uv, k_target, k_ref, patient, fs_hz=FS_HZ):
     return out.astype(np.float32), changed
 
 
+# ------------------------------------------------------------------------------------ ECG measurements
+# ECG12Net-2's 8 inputs: the EMPs the C++ core measures (kalium_core.measure, as `kalium measure` and the app
+# do), standardised by fixed adult reference values from the literature, not fitted to any data: (value -
+# centre) / spread, clipped to +-4. An axis is first wrapped into centre +- 180 degrees. A value the core
+# cannot measure (None) becomes 0, the reference centre. The engine reads the same constants from the
+# weights file's header ("emp_standardisation").
+EMP_KEYS = ("hr_bpm", "pr_ms", "qrs_ms", "qt_ms", "qtc_ms", "p_axis_deg", "qrs_axis_deg", "t_axis_deg")
+EMP_STANDARDISATION = {            # key: (centre, spread)
+    "hr_bpm": (75.0, 20.0),        # normal sinus 60-100
+    "pr_ms": (160.0, 30.0),        # normal 120-200
+    "qrs_ms": (95.0, 15.0),        # normal < 110-120
+    "qt_ms": (400.0, 40.0),
+    "qtc_ms": (420.0, 30.0),       # Bazett; prolonged > 450-470
+    "p_axis_deg": (50.0, 30.0),    # normal 0-75
+    "qrs_axis_deg": (45.0, 45.0),  # normal -30 to 90
+    "t_axis_deg": (45.0, 45.0),
+}
+EMP_CLIP = 4.0
+
+
+def emp_vector(measurements):
+    """A measure() dict -> (8,) float32 standardised EMPs (see EMP_STANDARDISATION)."""
+    out = np.zeros(len(EMP_KEYS), np.float32)
+    for i, key in enumerate(EMP_KEYS):
+        value = measurements.get(key)
+        if value is None or not math.isfinite(value):
+            continue
+        centre, spread = EMP_STANDARDISATION[key]
+        if key.endswith("_axis_deg"):
+            value = centre + (value - centre + 180.0) % 360.0 - 180.0
+        out[i] = np.clip((value - centre) / spread, -EMP_CLIP, EMP_CLIP)
+    return out
+
+
+def measured_emps(x_uv, fs_hz=FS_HZ, lead_names=sim.LEADS):
+    """(8,) standardised EMPs of a 12-lead record in uV, measured by the core; zeros if it cannot be measured."""
+    try:
+        return emp_vector(core().measure(np.ascontiguousarray(x_uv, np.float32), float(fs_hz), list(lead_names)))
+    except ValueError:
+        return np.zeros(len(EMP_KEYS), np.float32)
+
+
 # ---------------------------------------------------------------------------------------------- batches
 class TrainingBatches:
     """Deterministic training batches: batch i depends only on (seed, i), so training resumes exactly and
@@ -319,15 +361,18 @@ class TrainingBatches:
     1 - real_fraction) or a real background with K+ imposed; K+ is drawn by simulate.sample_k (the 5 groups
     equally often, 1.5-8.0). Both go through the core's prepare_input (baseline removal, Philips windows)."""
 
-    def __init__(self, seed, batch_size, real_fraction=0.5, backgrounds=None, amplitude_jitter=0.15):
+    def __init__(self, seed, batch_size, real_fraction=0.5, backgrounds=None, amplitude_jitter=0.15, emp=False):
         self.seed, self.batch_size, self.real_fraction = seed, batch_size, real_fraction
         self.backgrounds = backgrounds
         self.amplitude_jitter = amplitude_jitter
+        self.emp = emp
         if real_fraction > 0 and (backgrounds is None or len(backgrounds) == 0):
             raise ValueError("real_fraction > 0 needs backgrounds")
 
     def example(self, rng, k):
-        """One prepared (12, 1250) mV input for K+ = k."""
+        """One prepared (12, 1250) mV input for K+ = k, and with emp=True its (8,) measured EMPs (else None).
+        The EMPs are measured on the whole 10 s record, as the app measures a dropped file; measuring draws no
+        random numbers, so the ECGs are the same with and without emp."""
         kc = core()
         if rng.random() < self.real_fraction:
             x = self.backgrounds.signals_uv[rng.integers(len(self.backgrounds))]
@@ -335,12 +380,17 @@ class TrainingBatches:
             x, _ = impose_k(x, k, rng.normal(4.0, 0.3), patient)
         else:
             x, _ = sim.simulate(k, rng)
-        x = x * float(np.exp(self.amplitude_jitter * rng.standard_normal()))
-        return kc.prepare_input(np.ascontiguousarray(x, np.float32), FS_HZ)["values_mv"]
+        x = np.ascontiguousarray(x * float(np.exp(self.amplitude_jitter * rng.standard_normal())), np.float32)
+        emps = measured_emps(x) if self.emp else None
+        return kc.prepare_input(x, FS_HZ)["values_mv"], emps
 
     def __getitem__(self, i):
+        """Batch i: (inputs (B, 12, 1250), K+ (B,)), or with emp=True (inputs, EMPs (B, 8), K+)."""
         sim.tune_malloc()
         rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(int(i),)))
         ks = sim.sample_k(rng, self.batch_size)
-        xs = np.stack([self.example(rng, k) for k in ks])
-        return xs.astype(np.float32), ks.astype(np.float32)
+        examples = [self.example(rng, k) for k in ks]
+        xs = np.stack([x for x, _ in examples]).astype(np.float32)
+        if self.emp:
+            return xs, np.stack([e for _, e in examples]), ks.astype(np.float32)
+        return xs, ks.astype(np.float32)

@@ -142,21 +142,29 @@ def t_over_r(x_uv, fs_hz=500.0):
 
 
 # ------------------------------------------------------------------------------------------- predicting
+def uses_emp(net):
+    return net.config.emp_features > 0
+
+
 @torch.no_grad()
-def predict(net, x, batch=16):
-    out = {"k": [], "group_probs": [], "lead_attention": []}
+def predict(net, x, emp=None, batch=16):
+    """Network outputs for inputs x (n, 12, 1250); emp (n, 8) standardised EMPs for ECG12Net-2."""
+    out = {"k": [], "group_probs": [], "lead_attention": [], "emp_attention": []}
     for i in range(0, len(x), batch):
-        o = net(torch.from_numpy(np.ascontiguousarray(x[i:i + batch])))
-        out["k"].append(o["k"].numpy())
-        out["lead_attention"].append(o["lead_attention"].numpy())
-        if "group_probs" in o:
-            out["group_probs"].append(o["group_probs"].numpy())
+        e = None if emp is None else torch.from_numpy(np.ascontiguousarray(emp[i:i + batch]))
+        o = net(torch.from_numpy(np.ascontiguousarray(x[i:i + batch])), e)
+        for name in out:
+            if name in o:
+                out[name].append(o[name].numpy())
     return {k: np.concatenate(v) for k, v in out.items() if v}
 
 
-def synthetic_set(n, seed, real_fraction):
-    gen = data.TrainingBatches(seed, n, real_fraction, data.Backgrounds.load() if real_fraction > 0 else None)
-    return gen[0]
+def synthetic_set(n, seed, real_fraction, emp=False):
+    """(x, emp or None, k) of n held-out generated ECGs."""
+    gen = data.TrainingBatches(seed, n, real_fraction, data.Backgrounds.load() if real_fraction > 0 else None,
+                               emp=emp)
+    parts = gen[0]
+    return parts if emp else (parts[0], None, parts[1])
 
 
 def evaluate_synthetic(net, n, seed):
@@ -164,8 +172,8 @@ def evaluate_synthetic(net, n, seed):
     built on real backgrounds (the backgrounds themselves are the training ones, the K+ and changes are new)."""
     results = {}
     for name, fraction in (("simulated", 0.0), ("real backgrounds", 1.0)):
-        x, k = synthetic_set(n, seed + (0 if fraction == 0 else 1), fraction)
-        pred = predict(net, x)
+        x, emp, k = synthetic_set(n, seed + (0 if fraction == 0 else 1), fraction, emp=uses_emp(net))
+        pred = predict(net, x, emp)
         tg, pg = k_group(k), k_group(pred["k"])
         scores = network_scores(pred["k"])
         results[name] = bootstrap(lambda i: metrics(tg[i], pg[i], {c: s[i] for c, s in scores.items()},
@@ -192,7 +200,7 @@ def shifted_layouts(rec):
     return out
 
 
-def evaluate_four_windows(net, hashes, truth, x_philips, k_philips):
+def evaluate_four_windows(net, hashes, truth, x_philips, k_philips, emp=None):
     """Issue 5's question: does averaging the K+ estimates of the four window layouts help on the validation ECGs?
     Reported, not used for any choice inside this run: the app keeps the single Philips layout unless this shows
     a clear gain."""
@@ -204,7 +212,8 @@ def evaluate_four_windows(net, hashes, truth, x_philips, k_philips):
         worst = max(worst, float(np.abs(lay[0] - xp).max()))
         layouts.append(lay)
     lay = np.stack(layouts)                     # (100, 4, 12, 1250)
-    k4 = predict(net, lay.reshape(-1, 12, 1250))["k"].reshape(len(hashes), 4)
+    emp4 = None if emp is None else np.repeat(emp, 4, axis=0)       # one record's EMPs for its 4 layouts
+    k4 = predict(net, lay.reshape(-1, 12, 1250), emp4)["k"].reshape(len(hashes), 4)
     k_mean = k4.mean(1)
     rows = {}
     for name, k in (("Philips layout only (shipped)", k_philips), ("mean of the 4 layouts", k_mean)):
@@ -214,20 +223,45 @@ def evaluate_four_windows(net, hashes, truth, x_philips, k_philips):
                   "per_layout_k_sd_mean": float(k4.std(1).mean())}
 
 
-def evaluate_real(net):
-    """The 100 validation ECGs: the network, the T/R baseline, the authors' model and the 7 physicians."""
+def paired_difference(k_this, k_other, truth):
+    """AUC and kappa of this model minus the other's on the same ECGs, with a paired bootstrap 95% CI (the same
+    resampled ECGs for both), so a difference whose CI holds 0 is not a difference."""
+    s_this, s_other = network_scores(k_this), network_scores(k_other)
+
+    def diff(i):
+        a = metrics(truth[i], k_group(k_this)[i], {c: v[i] for c, v in s_this.items()})
+        b = metrics(truth[i], k_group(k_other)[i], {c: v[i] for c, v in s_other.items()})
+        return {k: a[k] - b[k] for k in a if k.endswith("AUC") or k.startswith("kappa")}
+    return bootstrap(diff, len(truth))
+
+
+def load_net(path):
+    """A weights file (.kmodel) or a train.py checkpoint -> (eval network, name)."""
+    path = Path(path)
+    if path.suffix == ".kmodel":
+        net, header = export.load_weights(path)
+        return net, header["name"]
+    net, _ = export.load_checkpoint(path)
+    return net, path.parent.name
+
+
+def evaluate_real(net, compare=None):
+    """The 100 validation ECGs: the network, the T/R baseline, the authors' model and the 7 physicians; with
+    compare=(network, name), also this network minus that one (paired)."""
     import csv
     kc = data.core()
     val = data.validation_set()
     hashes = [h for h, _ in val]
     truth = np.array([g for _, g in val])
-    x, feats = [], []
+    x, feats, emps = [], [], []
     for h in hashes:
         rec = kc.read(str(data.HMC_ECG_DIR / f"{h}.csv"))
         x.append(kc.prepare_input(rec["samples_uv"], rec["fs_hz"], rec["lead_names"])["values_mv"])
         feats.append(t_over_r(rec["samples_uv"], rec["fs_hz"]))
+        emps.append(data.measured_emps(rec["samples_uv"], rec["fs_hz"], rec["lead_names"]))
     x, feats = np.stack(x), np.array(feats)
-    pred = predict(net, x)
+    emp = np.stack(emps) if uses_emp(net) else None
+    pred = predict(net, x, emp)
     k_pred = pred["k"]
     rows = {}
     scores = network_scores(k_pred)
@@ -272,12 +306,20 @@ def evaluate_real(net):
     for d in doctors:
         rows[f"physician {d}"] = {k: [v, float("nan"), float("nan")]
                                   for k, v in metrics(truth, doc_groups[d]).items()}
-    four_rows, four_info = evaluate_four_windows(net, hashes, truth, x, k_pred)
+    four_rows, four_info = evaluate_four_windows(net, hashes, truth, x, k_pred, emp)
+    comparison = None
+    if compare is not None:
+        other, other_name = compare
+        k_other = predict(other, x, np.stack(emps) if uses_emp(other) else None)["k"]
+        comparison = {"other": other_name, "rows": {f"this minus {other_name}": paired_difference(k_pred, k_other, truth)},
+                      "k_mean_abs_change": float(np.abs(k_pred - k_other).mean())}
     extra = {"k_pred": k_pred.tolist(), "truth": truth.tolist(), "t_over_r": tr.tolist(),
              "four_windows": {"rows": four_rows, **four_info},
+             **({"comparison": comparison} if comparison else {}),
              "t_over_r_unmeasured": n_unmeasured,
              "k_pred_mean_by_true_group": [float(k_pred[truth == g].mean()) for g in range(5)],
              "predicted_group_counts": np.bincount(k_group(k_pred), minlength=5).tolist(),
+             **({"emp_attention_mean": float(pred["emp_attention"].mean())} if "emp_attention" in pred else {}),
              "roc": {"network": scores, "authors": ai_scores, "baseline": tr_scores,
                      "doctors": {d: doc_groups[d].tolist() for d in doctors}}}
     return rows, extra
@@ -317,6 +359,12 @@ def report(real_rows, synthetic, extra, model_name):
               table(fw["rows"], auc_keys + ["kappa 5 groups", "kappa 3 groups"]), "",
               f"Layout 0 rebuilt in Python equals the core's input within {fw['layout0_max_abs_diff_mv']:.1e} mV; "
               f"mean SD of the 4 layouts' K+ estimates per ECG: {fw['per_layout_k_sd_mean']:.2f} mEq/L.", ""]
+    if "comparison" in extra:
+        c = extra["comparison"]
+        parts += [f"## {model_name} minus {c['other']} on the 100 real ECGs (K+ estimate; paired bootstrap 95% CIs)", "",
+                  table(c["rows"], auc_keys + ["kappa 5 groups", "kappa 3 groups"]), "",
+                  f"Mean |change of K+ estimate| per ECG: {c['k_mean_abs_change']:.3f} mEq/L."
+                  + (f" Mean EMPNet attention: {extra['emp_attention_mean']:.3f}." if "emp_attention_mean" in extra else ""), ""]
     for name, rows in synthetic.items():
         parts += [f"## Held-out synthetic ECGs: {name}", "",
                   table({"ECG12Net": rows}, ["mae"] + auc_keys + ["kappa 5 groups", "kappa 3 groups"]), ""]
@@ -362,18 +410,14 @@ def main(argv=None):
     ap.add_argument("--synthetic", type=int, default=150, help="held-out synthetic ECGs of each kind")
     ap.add_argument("--seed", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--compare", help="another .kmodel or checkpoint: report this one minus it on the 100 (paired)")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    if args.checkpoint:
-        net, _ = export.load_checkpoint(args.checkpoint)
-        name = Path(args.checkpoint).parent.name
-    else:
-        net, header = export.load_weights(args.weights)
-        name = header["name"]
+    net, name = load_net(args.checkpoint or args.weights)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    real_rows, extra = evaluate_real(net)
+    real_rows, extra = evaluate_real(net, load_net(args.compare) if args.compare else None)
     synthetic = evaluate_synthetic(net, args.synthetic, args.seed) if args.synthetic else {}
     text = report(real_rows, synthetic, extra, name)
     (out / "results.md").write_text(text + "\n")

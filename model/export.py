@@ -103,6 +103,10 @@ def save_weights(path, net, name, dtype="f16", training=None):
               "input": {"leads": ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"],
                         "samples": net.config.input_samples, "fs_hz": 500.0, "units": "mV"},
               "groups": list(GROUP_NAMES), "batchnorm_folded": True, "training": training or {}}
+    if net.config.emp_features:      # ECG12Net-2: how its 8 inputs are made from the measurements (data.py)
+        import data
+        header["emp_standardisation"] = {"keys": list(data.EMP_KEYS), "clip": data.EMP_CLIP,
+                                         "centre_spread": {k: list(v) for k, v in data.EMP_STANDARDISATION.items()}}
     write_container(path, header, engine_state(folded), dtype)
     return header
 
@@ -135,6 +139,9 @@ def load_checkpoint(path):
     m = ckpt["config"]["model"]
     config = ModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in m.items()})
     net = ECG12Net(config)
+    if ckpt["config"].get("init_from"):        # lead parts started BN-folded from a .kmodel (train.build_net)
+        import train
+        train.fold_lead_parts(net)
     net.load_state_dict(ckpt["model"])
     return net.eval(), ckpt
 

@@ -14,6 +14,9 @@ config is saved in every checkpoint, and a run resumes from out_dir/ckpt.pt when
 the data are deterministic per (seed, batch index), so a resumed run sees exactly the batches it would have.
 Model settings are the ModelConfig fields, given with a "model." prefix (--model.head=regression+groups).
 
+ECG12Net-2 (model.emp_features=8) gets the 8 ECG measurements the core measures on each generated record
+(data.measured_emps); model/runs/ecg12net-2.json starts it from the shipped ECG12Net-1 and trains EMPNet alone.
+
 Loss: L1 on K+ (the paper reports MAE) + group cross-entropy (weight group_weight) when the groups head
 is there. Schedule: linear warm-up, then cosine decay to lr * final_lr_fraction over the run's progress,
 the larger of steps done / max_steps and minutes spent / max_minutes, so a time-boxed run still anneals.
@@ -64,6 +67,11 @@ class TrainConfig:
     checkpoint_every: int = 100
     resume: bool = True
     backend: str = "gloo"                   # DistributedDataParallel backend under torchrun
+    init_from: str = ""                     # a .kmodel (relative to the repository root) whose lead blocks,
+                                            # attention and heads start this net, e.g. ECG12Net-2 from ECG12Net-1
+                                            # (its lead parts arrive BN-folded and stay so)
+    freeze_leads: bool = False              # train only EMPNet (model.emp_features > 0): the lead parts stay as
+                                            # init_from gave them, in eval mode, so any change is the EMPs' doing
     model: ModelConfig = field(default_factory=lambda: ModelConfig(head="regression+groups", dropout=0.1))
 
 
@@ -148,26 +156,70 @@ class BatchDataset(torch.utils.data.Dataset):
         return self.count
 
     def __getitem__(self, i):
+        """(x, k) or, for ECG12Net-2, (x, emp, k) as tensors."""
         index = self.start + i * self.stride
-        x, k = self.batches[index % self.cycle if self.cycle else index]
-        return torch.from_numpy(x), torch.from_numpy(k)
+        return tuple(torch.from_numpy(a) for a in self.batches[index % self.cycle if self.cycle else index])
 
 
 def evaluation_set(config, backgrounds):
-    """The synthetic held-out set: generated with seed + 1000, never used for a gradient step."""
-    gen = data.TrainingBatches(config.seed + 1000, config.eval_size, config.real_fraction, backgrounds)
-    x, k = gen[0]
-    return torch.from_numpy(x), torch.from_numpy(k)
+    """The synthetic held-out set: generated with seed + 1000, never used for a gradient step.
+    -> (x, emp or None, k) tensors."""
+    with_emp = config.model.emp_features > 0
+    gen = data.TrainingBatches(config.seed + 1000, config.eval_size, config.real_fraction, backgrounds,
+                               emp=with_emp)
+    parts = [torch.from_numpy(a) for a in gen[0]]
+    return (parts[0], parts[1], parts[2]) if with_emp else (parts[0], None, parts[1])
 
 
 @torch.no_grad()
-def evaluate(net, x, k, batch=32):
+def evaluate(net, x, k, emp=None, batch=32):
     was_training = net.training
     net.eval()
-    preds = torch.cat([net(x[i:i + batch])["k"] for i in range(0, len(x), batch)])
+    preds = torch.cat([net(x[i:i + batch], None if emp is None else emp[i:i + batch])["k"]
+                       for i in range(0, len(x), batch)])
     net.train(was_training)
     return {"mae": float((preds - k).abs().mean()),
             "group_acc": float((k_group(preds) == k_group(k)).float().mean())}
+
+
+LEAD_PARTS = ("trunks", "attention", "heads")
+
+
+def build_net(config):
+    """The ECG12Net of config.model; with init_from, its lead parts BN-folded and loaded from that file."""
+    net = ECG12Net(config.model)
+    if not config.init_from:
+        if config.freeze_leads:
+            raise SystemExit("train.py: freeze_leads needs init_from (frozen random lead blocks learn nothing)")
+        return net
+    import export
+    path = Path(config.init_from)
+    donor, _ = export.load_weights(path if path.is_absolute() else data.ROOT / path)
+    lead_config = dataclasses.replace(config.model, emp_features=0, emp_hidden=donor.config.emp_hidden,
+                                      dropout=donor.config.dropout)
+    if dataclasses.asdict(donor.config) != dataclasses.asdict(lead_config):
+        raise SystemExit(f"train.py: init_from {config.init_from} has model config {dataclasses.asdict(donor.config)}, "
+                         f"which differs from this run's lead parts {dataclasses.asdict(lead_config)}")
+    fold_lead_parts(net)
+    for name in LEAD_PARTS:
+        getattr(net, name).load_state_dict(getattr(donor, name).state_dict())
+    return net
+
+
+def fold_lead_parts(net):
+    """Replaces the lead blocks, attention and heads by their BN-folded form (the structure init_from loads)."""
+    from model import fold_batchnorm
+    for name in LEAD_PARTS:
+        setattr(net, name, fold_batchnorm(getattr(net, name)))
+
+
+def set_training_mode(net, freeze_leads):
+    """train() for the whole net, or with frozen leads for EMPNet only (lead parts and dropout in eval mode)."""
+    net.train()
+    if freeze_leads:
+        net.eval()
+        for name in ("emp_net", "emp_attention", "emp_heads"):
+            getattr(net, name).train()
 
 
 def main(argv=None):
@@ -188,8 +240,14 @@ def main(argv=None):
         out_dir.mkdir(parents=True, exist_ok=True)
 
     torch.manual_seed(config.seed)
-    net = ECG12Net(config.model)
-    optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    if config.freeze_leads and not config.model.emp_features:
+        raise SystemExit("train.py: freeze_leads trains EMPNet alone and needs model.emp_features > 0")
+    net = build_net(config)
+    if config.freeze_leads:
+        for name in LEAD_PARTS:
+            getattr(net, name).requires_grad_(False)
+    trainable = [p for p in net.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
     step, minutes_before, history = 0, 0.0, []
     if config.resume and ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location="cpu")
@@ -212,7 +270,8 @@ def main(argv=None):
                    if need_backgrounds else None)
     if master and backgrounds is not None:
         print(f"{len(backgrounds)} real backgrounds (validation ECGs excluded)", flush=True)
-    batches = data.TrainingBatches(config.seed, config.batch_size, config.real_fraction, backgrounds)
+    batches = data.TrainingBatches(config.seed, config.batch_size, config.real_fraction, backgrounds,
+                                   emp=config.model.emp_features > 0)
     remaining = max(0, config.max_steps - step)
     if config.session_steps:
         remaining = min(remaining, config.session_steps)
@@ -220,7 +279,7 @@ def main(argv=None):
         BatchDataset(batches, start=step * world + rank, stride=world, count=remaining, cycle=config.data_batches),
         batch_size=None, num_workers=config.workers, **({"prefetch_factor": 4} if config.workers else {}),
         generator=torch.Generator().manual_seed(config.seed))   # its own generator: dropout's stays exact on resume
-    eval_x, eval_k = evaluation_set(config, backgrounds) if master else (None, None)
+    eval_x, eval_emp, eval_k = evaluation_set(config, backgrounds) if master else (None, None, None)
 
     def progress(step_now, minutes_now):
         p = step_now / config.max_steps
@@ -254,8 +313,9 @@ def main(argv=None):
         from tqdm import tqdm
         bar = tqdm(total=config.max_steps, initial=step, unit="step", dynamic_ncols=True, mininterval=5)
     examples_seen, t_rate = 0, time.time()
-    model.train()
-    for x, k in loader:
+    set_training_mode(net, config.freeze_leads)
+    for batch in loader:
+        x, emp, k = batch if len(batch) == 3 else (batch[0], None, batch[1])
         done = progress(step, minutes_now()) >= 1.0
         if distributed:   # every rank stops at the same step
             flag = torch.tensor([1.0 if done else 0.0])
@@ -265,11 +325,11 @@ def main(argv=None):
             break
         for g in optimizer.param_groups:
             g["lr"] = lr_at(step, minutes_now())
-        out = model(x)
+        out = model(x, emp)
         loss, parts = loss_fn(out, k, config.group_weight)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), config.grad_clip)
+        torch.nn.utils.clip_grad_norm_(trainable, config.grad_clip)
         optimizer.step()
         step += 1
         examples_seen += len(k) * world
@@ -280,7 +340,8 @@ def main(argv=None):
             history.append({"step": step, "loss": float(loss), **{n: float(v) for n, v in parts.items()},
                             "lr": optimizer.param_groups[0]["lr"], "minutes": minutes_now()})
             if step % config.eval_every == 0:
-                metrics = evaluate(net, eval_x, eval_k)
+                metrics = evaluate(net, eval_x, eval_k, eval_emp)
+                set_training_mode(net, config.freeze_leads)
                 history[-1].update({f"eval_{n}": v for n, v in metrics.items()})
                 bar.write(f"step {step}: held-out synthetic MAE {metrics['mae']:.3f} mEq/L, "
                           f"group accuracy {metrics['group_acc']:.3f}, {rate:.2f} ECG/s")
@@ -288,7 +349,7 @@ def main(argv=None):
             save()
     if master:
         bar.close()
-        metrics = evaluate(net, eval_x, eval_k)
+        metrics = evaluate(net, eval_x, eval_k, eval_emp)
         history.append({"step": step, "minutes": minutes_now(), **{f"eval_{n}": v for n, v in metrics.items()}})
     save()
     if master:

@@ -138,3 +138,42 @@ def test_training_batches_are_deterministic_and_cover_groups(backgrounds):
     assert x1.shape == (10, 12, 1250) and np.isfinite(x1).all()
     assert set(S.k_group(k1)) == {0, 1, 2, 3, 4}
     assert not np.array_equal(tb[5][0], x1)
+
+
+def test_emp_vector_standardises_wraps_axes_and_fills_what_was_not_measured():
+    centre = {k: c for k, (c, _) in D.EMP_STANDARDISATION.items()}
+    spread = {k: s for k, (_, s) in D.EMP_STANDARDISATION.items()}
+    m = {"hr_bpm": centre["hr_bpm"] + spread["hr_bpm"], "pr_ms": None, "qrs_ms": centre["qrs_ms"],
+         "qt_ms": 1e6, "qtc_ms": float("nan"), "p_axis_deg": centre["p_axis_deg"] - 0.5 * spread["p_axis_deg"],
+         "qrs_axis_deg": -170.0, "t_axis_deg": 200.0}
+    v = D.emp_vector(m)
+    assert v.dtype == np.float32 and v.shape == (8,) and list(D.EMP_KEYS) == list(m)
+    assert v[0] == pytest.approx(1.0) and v[1] == 0.0 and v[2] == 0.0     # +1 SD; None -> the centre
+    assert v[3] == D.EMP_CLIP and v[4] == 0.0                              # clipped; nan -> the centre
+    assert v[5] == pytest.approx(-0.5)
+    # -170 degrees is 190 degrees seen from a centre of 45: right next to 180, not 215 degrees away
+    c, s = D.EMP_STANDARDISATION["qrs_axis_deg"]
+    assert v[6] == pytest.approx((190.0 - c) / s)
+    c, s = D.EMP_STANDARDISATION["t_axis_deg"]
+    assert v[7] == pytest.approx((200.0 - c) / s)
+
+
+def test_measured_emps_are_the_cores_measurements_of_the_record(kc):
+    rng = np.random.default_rng(11)
+    x, info = S.simulate(4.5, rng)
+    emps = D.measured_emps(x)
+    m = kc.measure(x, 500.0, list(S.LEADS))
+    assert np.array_equal(emps, D.emp_vector(m))
+    hr_c, hr_s = D.EMP_STANDARDISATION["hr_bpm"]
+    assert emps[0] * hr_s + hr_c == pytest.approx(info["hr_bpm"], abs=5.0)   # the simulated heart rate
+    assert np.array_equal(D.measured_emps(np.zeros((12, 5000), np.float32)), np.zeros(8, np.float32))
+
+
+def test_training_batches_with_emps_are_the_same_ecgs(backgrounds):
+    plain = D.TrainingBatches(seed=5, batch_size=6, real_fraction=0.5, backgrounds=backgrounds)
+    with_emp = D.TrainingBatches(seed=5, batch_size=6, real_fraction=0.5, backgrounds=backgrounds, emp=True)
+    x, k = plain[2]
+    x2, emp, k2 = with_emp[2]
+    assert np.array_equal(x, x2) and np.array_equal(k, k2)
+    assert emp.shape == (6, 8) and emp.dtype == np.float32 and np.isfinite(emp).all()
+    assert (np.abs(emp) <= D.EMP_CLIP).all() and (emp != 0).any(axis=1).all()   # every record measured

@@ -113,3 +113,42 @@ def test_torchrun_two_processes(tmp_path):
     ckpt = torch.load(tmp_path / "ckpt.pt", map_location="cpu")
     assert ckpt["step"] == 3 and len(ckpt["torch_rng"]) == 2
     assert json.loads((tmp_path / "summary.json").read_text())["processes"] == 2
+
+
+def test_ecg12net_2_trains_empnet_alone_from_an_ecg12net_1_file(tmp_path):
+    import export as E
+    # an ECG12Net-1 file to start from: the tiny net after a few steps, as the shipped one was made
+    base = run(tmp_path / "one", "--max_steps=3", "--batch_size=4")
+    net1, _ = E.load_checkpoint(tmp_path / "one" / "ckpt.pt")
+    E.save_weights(tmp_path / "one.kmodel", net1, "tiny-1", dtype="f32")
+    donor, _ = E.load_weights(tmp_path / "one.kmodel")
+    two = run(tmp_path / "two", f"--init_from={tmp_path / 'one.kmodel'}", "--freeze_leads=true",
+              "--model.emp_features=8", "--max_steps=40", "--batch_size=8", "--lr=0.01", "--warmup_steps=2",
+              "--data_batches=2")
+    losses = [h["loss"] for h in two["history"] if "loss" in h]
+    assert len(losses) == 40 and sum(losses[-8:]) / 8 < sum(losses[:8]) / 8, losses
+    # the lead parts are exactly the file's, and EMPNet is in the checkpoint
+    for name, value in donor.state_dict().items():
+        if name.split(".")[0] in T.LEAD_PARTS:
+            assert torch.equal(two["model"][name], value), name
+    assert any(k.startswith("emp_net.") for k in two["model"])
+    # export and reload: the same outputs, which depend on the EMPs
+    net2, _ = E.load_checkpoint(tmp_path / "two" / "ckpt.pt")
+    E.save_weights(tmp_path / "two.kmodel", net2, "tiny-2", dtype="f32")
+    stored, header = E.load_weights(tmp_path / "two.kmodel")
+    assert header["model_config"]["emp_features"] == 8
+    x, emp = torch.randn(3, 12, 1250) * 0.3, torch.randn(3, 8)
+    with torch.no_grad():
+        a, b = net2(x, emp), stored(x, emp)
+        c = stored(x, emp + 1.0)
+    assert torch.allclose(a["k"], b["k"], atol=1e-5) and torch.allclose(a["group_probs"], b["group_probs"], atol=1e-5)
+    assert not torch.allclose(b["k"], c["k"])
+    assert torch.allclose(b["lead_attention"].sum(1) + b["emp_attention"], torch.ones(3), atol=1e-6)
+    assert base["config"]["model"]["emp_features"] == 0
+
+
+def test_freeze_leads_needs_empnet_and_a_file(tmp_path):
+    with pytest.raises(SystemExit, match="emp_features"):
+        run(tmp_path / "a", "--freeze_leads=true", "--max_steps=1")
+    with pytest.raises(SystemExit, match="init_from"):
+        run(tmp_path / "b", "--freeze_leads=true", "--model.emp_features=8", "--max_steps=1")
