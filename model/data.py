@@ -394,3 +394,8 @@ class TrainingBatches:
         if self.emp:
             return xs, np.stack([e for _, e in examples]), ks.astype(np.float32)
         return xs, ks.astype(np.float32)
+
+    def with_emp_slot(self, i):
+        """Batch i always as (inputs, EMPs or None, K+), whichever emp is: one shape for every consumer."""
+        batch = self[i]
+        return batch if self.emp else (batch[0], None, batch[1])

@@ -163,8 +163,7 @@ def synthetic_set(n, seed, real_fraction, emp=False):
     """(x, emp or None, k) of n held-out generated ECGs."""
     gen = data.TrainingBatches(seed, n, real_fraction, data.Backgrounds.load() if real_fraction > 0 else None,
                                emp=emp)
-    parts = gen[0]
-    return parts if emp else (parts[0], None, parts[1])
+    return gen.with_emp_slot(0)
 
 
 def evaluate_synthetic(net, n, seed):

@@ -156,28 +156,29 @@ class BatchDataset(torch.utils.data.Dataset):
         return self.count
 
     def __getitem__(self, i):
-        """(x, k) or, for ECG12Net-2, (x, emp, k) as tensors."""
+        """(x, emp or None, k) as tensors; emp only for ECG12Net-2."""
         index = self.start + i * self.stride
-        return tuple(torch.from_numpy(a) for a in self.batches[index % self.cycle if self.cycle else index])
+        batch = self.batches.with_emp_slot(index % self.cycle if self.cycle else index)
+        return tuple(None if a is None else torch.from_numpy(a) for a in batch)
 
 
 def evaluation_set(config, backgrounds):
     """The synthetic held-out set: generated with seed + 1000, never used for a gradient step.
     -> (x, emp or None, k) tensors."""
-    with_emp = config.model.emp_features > 0
     gen = data.TrainingBatches(config.seed + 1000, config.eval_size, config.real_fraction, backgrounds,
-                               emp=with_emp)
-    parts = [torch.from_numpy(a) for a in gen[0]]
-    return (parts[0], parts[1], parts[2]) if with_emp else (parts[0], None, parts[1])
+                               emp=config.model.emp_features > 0)
+    return tuple(None if a is None else torch.from_numpy(a) for a in gen.with_emp_slot(0))
 
 
 @torch.no_grad()
 def evaluate(net, x, k, emp=None, batch=32):
-    was_training = net.training
+    # Each module's own mode is restored: with frozen leads, train mode is only EMPNet's (set_training_mode).
+    modes = {m: m.training for m in net.modules()}
     net.eval()
     preds = torch.cat([net(x[i:i + batch], None if emp is None else emp[i:i + batch])["k"]
                        for i in range(0, len(x), batch)])
-    net.train(was_training)
+    for m, training in modes.items():
+        m.training = training
     return {"mae": float((preds - k).abs().mean()),
             "group_acc": float((k_group(preds) == k_group(k)).float().mean())}
 
@@ -188,9 +189,11 @@ LEAD_PARTS = ("trunks", "attention", "heads")
 def build_net(config):
     """The ECG12Net of config.model; with init_from, its lead parts BN-folded and loaded from that file."""
     net = ECG12Net(config.model)
+    if config.freeze_leads and not config.model.emp_features:
+        raise SystemExit("train.py: freeze_leads trains EMPNet alone and needs model.emp_features > 0")
+    if config.freeze_leads and not config.init_from:
+        raise SystemExit("train.py: freeze_leads needs init_from (frozen random lead blocks learn nothing)")
     if not config.init_from:
-        if config.freeze_leads:
-            raise SystemExit("train.py: freeze_leads needs init_from (frozen random lead blocks learn nothing)")
         return net
     import export
     path = Path(config.init_from)
@@ -240,8 +243,6 @@ def main(argv=None):
         out_dir.mkdir(parents=True, exist_ok=True)
 
     torch.manual_seed(config.seed)
-    if config.freeze_leads and not config.model.emp_features:
-        raise SystemExit("train.py: freeze_leads trains EMPNet alone and needs model.emp_features > 0")
     net = build_net(config)
     if config.freeze_leads:
         for name in LEAD_PARTS:
@@ -314,8 +315,7 @@ def main(argv=None):
         bar = tqdm(total=config.max_steps, initial=step, unit="step", dynamic_ncols=True, mininterval=5)
     examples_seen, t_rate = 0, time.time()
     set_training_mode(net, config.freeze_leads)
-    for batch in loader:
-        x, emp, k = batch if len(batch) == 3 else (batch[0], None, batch[1])
+    for x, emp, k in loader:
         done = progress(step, minutes_now()) >= 1.0
         if distributed:   # every rank stops at the same step
             flag = torch.tensor([1.0 if done else 0.0])
@@ -341,7 +341,6 @@ def main(argv=None):
                             "lr": optimizer.param_groups[0]["lr"], "minutes": minutes_now()})
             if step % config.eval_every == 0:
                 metrics = evaluate(net, eval_x, eval_k, eval_emp)
-                set_training_mode(net, config.freeze_leads)
                 history[-1].update({f"eval_{n}": v for n, v in metrics.items()})
                 bar.write(f"step {step}: held-out synthetic MAE {metrics['mae']:.3f} mEq/L, "
                           f"group accuracy {metrics['group_acc']:.3f}, {rate:.2f} ECG/s")
@@ -361,6 +360,12 @@ def main(argv=None):
         print("done: " + json.dumps(summary), flush=True)
     if distributed:
         torch.distributed.destroy_process_group()
+        # Everything is written. Torch 1.13 under gloo sometimes never finishes tearing down a worker once
+        # main has returned (seen: rank 1 stuck freeing main's objects, a native thread left, 1 run in 3
+        # here), and torchrun then waits for ever; so a worker leaves without that teardown.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":
