@@ -302,6 +302,7 @@ async function main() {
   log('starting kalium native');
   const native = await startNative(nativeExe, kmodel, inputBin);
   const nativeInt8 = await startNative(nativeExe, kmodel, path.join(outDir, 'input-int8.bin'), ['--precision', 'int8']);
+  const nativeDirect = await startNative(nativeExe, kmodel, path.join(outDir, 'input-direct.bin'), ['--direct']);
   const ecgFile = path.join(repo, 'build/data/hmc/ecg', native.ecg);
   const inputBytes = fs.readFileSync(inputBin);
   const input = new Float32Array(inputBytes.buffer.slice(inputBytes.byteOffset, inputBytes.byteOffset + inputBytes.byteLength));
@@ -326,6 +327,8 @@ async function main() {
   runtimes.push({ key: 'kalium_native_2t', label: 'kalium native (XNNPACK)', where: 'native', threads: 2, run: (n) => native.run(2, n) });
   runtimes.push({ key: 'kalium_native_1t_int8', label: 'kalium native, int8 trunk', where: 'native', threads: 1,
     run: (n) => nativeInt8.run(1, n) });
+  runtimes.push({ key: 'kalium_native_1t_direct', label: 'kalium native, direct k3 (no Winograd)', where: 'native', threads: 1,
+    run: (n) => nativeDirect.run(1, n) });
   const ort1 = await startOrtNode(onnx, input, 1);
   const ort2 = await startOrtNode(onnx, input, 2);
   runtimes.push({ key: 'ort_node_1t', label: 'onnxruntime-node 1.30', where: 'native', threads: 1, run: ort1.run });
@@ -353,13 +356,14 @@ async function main() {
       ['ort_web_chromium_2t', 'onnxruntime-web 1.30 (wasm SIMD)', 'ort-web', 2],
       ['kalium_wasm_chromium_1t', 'kalium wasm (XNNPACK, SIMD)', 'kalium', 1],
       ['kalium_wasm_chromium_1t_int8', 'kalium wasm, int8 trunk', 'kalium', 1, null, 'int8'],
+      ['kalium_wasm_chromium_1t_direct', 'kalium wasm, direct k3 (no Winograd)', 'kalium', 1, null, null, 'direct'],
     ];
     if (mt) specs.push(['kalium_wasm_chromium_2t', 'kalium wasm (XNNPACK, SIMD, pthreads)', 'kalium-mt', 2]);
     for (const tile of tiles) specs.push([`kalium_wasm_chromium_1t_tile_${tile}`, `kalium wasm, tile ${tile}`, 'kalium', 1, tile]);
-    for (const [key, label, rt, threads, tile, precision] of specs) {
+    for (const [key, label, rt, threads, tile, precision, algorithm] of specs) {
       try {
         const query = `runtime=${rt}&threads=${threads}${tile ? `&tile=${encodeURIComponent(tile)}` : ''}` +
-                      `${precision ? `&precision=${precision}` : ''}`;
+                      `${precision ? `&precision=${precision}` : ''}${algorithm ? `&algorithm=${algorithm}` : ''}`;
         const p = await openBenchPage(browser, `${result.browser_url}index.html?${query}`, problems);
         pages.push(p);
         runtimes.push({ key, label, where: 'chromium', threads, info: p.ready.info,
@@ -418,6 +422,7 @@ async function main() {
   if (server) server.close();
   native.stop();
   nativeInt8.stop();
+  nativeDirect.stop();
   ortWebNode.stop();
   kwn.stop();
 
@@ -447,6 +452,9 @@ async function main() {
   // Reduced arithmetic (the int8 trunk; its |delta K+| on the validation ECGs: scripts/bench-precision.mjs)
   result.ratio_browser_1t_int8_vs_ort_web = ratio('kalium_wasm_chromium_1t_int8', 'ort_web_chromium_1t');
   result.ratio_native_1t_int8_vs_ort_node = ratio('kalium_native_1t_int8', 'ort_node_1t');
+  // The same f32 network with direct k3 convolutions (the XNNPACK subgraph, before Winograd): what Winograd gains
+  result.ratio_browser_1t_direct_vs_ort_web = ratio('kalium_wasm_chromium_1t_direct', 'ort_web_chromium_1t');
+  result.ratio_native_1t_direct_vs_ort_node = ratio('kalium_native_1t_direct', 'ort_node_1t');
   result.ratio_native_1t_vs_ort_node_cpu = rt.kalium_native_1t?.cpu_median_ms && rt.ort_node_1t?.cpu_median_ms
     ? round(rt.kalium_native_1t.cpu_median_ms / rt.ort_node_1t.cpu_median_ms, 3) : null;
   result.ratio_node_wasm_1t_vs_ort_web_node = ratio('kalium_wasm_node_1t', 'ort_web_node_1t');
@@ -490,6 +498,8 @@ async function main() {
     `${result.ratio_native_1t_vs_ort_node} (target <= 1; on CPU time ${result.ratio_native_1t_vs_ort_node_cpu})`);
   console.log(`reduced arithmetic (int8 trunk): ratio_browser_1t_int8_vs_ort_web ${result.ratio_browser_1t_int8_vs_ort_web}, ` +
     `ratio_native_1t_int8_vs_ort_node ${result.ratio_native_1t_int8_vs_ort_node} (|delta K+|: scripts/bench-precision.mjs)`);
+  console.log(`direct k3 convolutions (no Winograd): ratio_browser_1t_direct_vs_ort_web ${result.ratio_browser_1t_direct_vs_ort_web}, ` +
+    `ratio_native_1t_direct_vs_ort_node ${result.ratio_native_1t_direct_vs_ort_node}`);
   console.log(`2-thread speedups: ${Object.entries(result.speedup_2t).map(([k, v]) => `${k} ${v ?? 'n/a'}`).join(', ')} (target >= 1.7 in the browser)`);
   console.log(`wasm peak memory ${heap ? (heap / 1048576).toFixed(2) : '-'} MiB heap, malloc peak ` +
     `${result.wasm_malloc_peak_bytes ? (result.wasm_malloc_peak_bytes / 1048576).toFixed(2) : '-'} MiB (target <= 64); download ${(result.download.total_bytes / 1048576).toFixed(2)} MiB ` +

@@ -408,9 +408,22 @@ struct model_options {
     // channel) and int8 activations quantised on the fly (XNNPACK's qd8-f32-qc8w kernels): faster, within
     // the |delta K+| measured in BENCHMARKS.md. The stem convolution (1 input channel) stays f32.
     enum class precision { f32, int8 } arithmetic = precision::f32;
+    // f32 only: the k3 stride-1 convolutions as Winograd F(4,3) on XNNPACK's operator API, with no
+    // concatenation copies (the default: half their multiply-adds; within 1e-5 of the direct convolution), or
+    // direct convolutions in one XNNPACK subgraph (the reference the tests compare it with).
+    bool winograd = true;
+    bool profile = false;  // time each step of the trunk (Winograd build only; for benchmarks): k_model::profile()
 };
 
-// ECG12Net loaded from a weights file (model/FORMAT.md) and built once as an XNNPACK runtime.
+// Mean time per kind of trunk step since the model was loaded with model_options::profile.
+struct model_step_time {
+    std::string kind;   // e.g. "conv 1x1 C->128 (GEMM)", "Winograd output transform"
+    double ms = 0;      // per prediction, all steps of this kind
+    size_t count = 0;   // steps of this kind per prediction
+    double macs = 0;    // their multiply-adds per prediction (12 leads)
+};
+
+// ECG12Net loaded from a weights file (model/FORMAT.md) and built once on XNNPACK (src/nn/trunk.h).
 class k_model {
 public:
     // Checks magic, version, header, config, every tensor's name, shape, dtype and bounds, and the sha256;
@@ -424,6 +437,7 @@ public:
     const std::string &sha256() const;   // of the file as loaded
     // One ECG's prediction from its prepared input (ecg_prepare_input). Reuses the runtime; not thread-safe.
     result<k_prediction> predict(const network_input &input);
+    std::vector<model_step_time> profile() const;  // empty unless loaded with model_options::profile
 
     struct impl;
 

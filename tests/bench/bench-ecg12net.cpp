@@ -160,12 +160,19 @@ summary summarize(std::vector<double> v) {
 // The arithmetic of the models loaded from now on: 0 f32 (default), 1 int8 (model_options::precision).
 static bool g_int8 = false;
 KB_EXPORT void kb_set_int8(int on) { g_int8 = on != 0; }
+// The f32 trunk of the models loaded from now on: 1 Winograd on XNNPACK operators (default), 0 the direct
+// convolutions of the XNNPACK subgraph (model_options::winograd).
+static bool g_winograd = true;
+KB_EXPORT void kb_set_winograd(int on) { g_winograd = on != 0; }
+static bool g_step_profile = false;  // --steps: model_options::profile
 
 // Loads a weights file with `threads` worker threads; returns its slot (>= 0) or -1 (kb_error says why).
 KB_EXPORT int kb_load_model(const uint8_t *data, size_t size, int threads) {
     kalium::model_options options;
     options.threads = threads;
     if (g_int8) options.arithmetic = kalium::model_options::precision::int8;
+    options.winograd = g_winograd;
+    options.profile = g_step_profile;
     auto m = kalium::k_model::load(data, size, options);
     if (!m) {
         state().error = m.error().to_string();
@@ -451,9 +458,45 @@ int run_profile(int slot, int warmup, int runs, bool json) {
 
 namespace {
 
+// --steps: the Winograd trunk's own time per kind of step (model_options::profile), e.g. to see what the
+// transforms cost beside XNNPACK's products.
+int run_steps(int slot, int warmup, int runs, bool json) {
+    for (int r = 0; r < warmup; r++) kb_predict(slot);
+    auto &model = *state().models[static_cast<size_t>(slot)];
+    auto fresh = model.profile();  // warm-up runs are counted too: subtract them
+    double wall = 0;
+    for (int r = 0; r < runs; r++) {
+        const double ms = kb_predict(slot);
+        if (ms < 0) return 1;
+        wall += ms;
+    }
+    auto steps = model.profile();
+    const double total_runs = warmup + runs;
+    double sum_ms = 0;
+    for (size_t i = 0; i < steps.size(); i++) {
+        steps[i].ms = (steps[i].ms * total_runs - fresh[i].ms * warmup) / runs;
+        sum_ms += steps[i].ms;
+    }
+    if (json) std::printf("{\"target\": \"%s\", \"runs\": %d, \"wall_ms\": %.3f, \"steps\": [", target_name(), runs, wall / runs);
+    else std::printf("trunk steps (%s, Winograd build), mean of %d predictions: %.2f ms wall, %.2f ms in the trunk\n%-34s %5s %9s %7s %8s %8s\n",
+                     target_name(), runs, wall / runs, sum_ms, "step", "count", "ms", "share", "GMAC", "GFLOP/s");
+    for (size_t i = 0; i < steps.size(); i++) {
+        const auto &t = steps[i];
+        const double gflops = t.ms > 0 ? 2 * t.macs / (t.ms * 1e6) : 0.0;
+        if (json)
+            std::printf("%s\n  {\"step\": \"%s\", \"count\": %zu, \"ms\": %.3f, \"share\": %.4f, \"gmacs\": %.4f, \"gflops\": %.2f}",
+                        i ? "," : "", t.kind.c_str(), t.count, t.ms, t.ms / sum_ms, t.macs / 1e9, gflops);
+        else
+            std::printf("%-34s %5zu %9.3f %6.1f%% %8.4f %8.1f\n", t.kind.c_str(), t.count, t.ms, 100 * t.ms / sum_ms, t.macs / 1e9, gflops);
+    }
+    if (json) std::printf("\n]}\n");
+    return 0;
+}
+
 int usage() {
     std::fprintf(stderr,
-                 "usage: bench-ecg12net [--json] [--runs N] [--warmup N] [--threads 1,2] [--precision f32|int8] [--model PATH] [--ecg PATH]\n"
+                 "usage: bench-ecg12net [--json] [--runs N] [--warmup N] [--threads 1,2] [--precision f32|int8] [--direct] [--model PATH]\n"
+                 "                      [--ecg PATH] [--steps]   (--steps: the Winograd trunk's time per kind of step)\n"
                  "                      [--hmc-dir DIR] [--labels CSV] [--dump-input PATH] [--serve]\n"
                  "                      [--profile [--tile 6x8-splat]]   (bench-ecg12net-profile: XNNPACK's time per layer)\n");
     return 2;
@@ -487,7 +530,7 @@ const char *target_name() {
 }  // namespace
 
 int main(int argc, char **argv) {
-    bool json = false, serve = false, profile = false;
+    bool json = false, serve = false, profile = false, steps = false;
     std::string tile;
     int runs = 10, warmup = 2;
     std::vector<int> threads{1, 2};
@@ -504,6 +547,8 @@ int main(int argc, char **argv) {
         else if (a == "--profile") profile = true;
         else if (a == "--tile" && has_value) tile = argv[++i];
         else if (a == "--precision" && has_value) kb_set_int8(std::strcmp(argv[++i], "int8") == 0);
+        else if (a == "--direct") kb_set_winograd(0);
+        else if (a == "--steps") steps = true;
         else if (a == "--runs" && has_value) runs = std::atoi(argv[++i]);
         else if (a == "--warmup" && has_value) warmup = std::atoi(argv[++i]);
         else if (a == "--threads" && has_value) threads = parse_threads(argv[++i]);
@@ -544,8 +589,18 @@ int main(int argc, char **argv) {
     }
     const double memory_before = peak_memory_bytes();
 
+    if (steps) {
+        g_step_profile = true;
+        const int slot = kb_load_model(model_bytes.data(), model_bytes.size(), threads.front());
+        if (slot < 0) {
+            std::fprintf(stderr, "bench-ecg12net: %s\n", kb_error());
+            return 1;
+        }
+        return run_steps(slot, warmup, runs, json);
+    }
     if (profile) {
 #if defined(KALIUM_BENCH_PROFILE)
+        kb_set_winograd(0);  // XNNPACK's per-operator profile exists for its subgraph runtime: the direct trunk
         if (!tile.empty() && !set_gemm_tile(tile)) {
             std::fprintf(stderr, "bench-ecg12net: --tile %s: not available in this build\n", tile.c_str());
             return 2;

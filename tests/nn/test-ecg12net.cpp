@@ -18,12 +18,13 @@ std::string shipped_sha256() {
     return kalium::sha256_from_manifest(std::string(manifest.begin(), manifest.end()));
 }
 
-std::unique_ptr<kalium::k_model> load_shipped(int threads = 1, bool int8 = false) {
+std::unique_ptr<kalium::k_model> load_shipped(int threads = 1, bool int8 = false, bool winograd = true) {
     const std::vector<uint8_t> bytes = read_bytes(k_model_path);
     kalium::model_options options;
     options.expected_sha256 = shipped_sha256();
     options.threads = threads;
     if (int8) options.arithmetic = kalium::model_options::precision::int8;
+    options.winograd = winograd;
     auto model = kalium::k_model::load(bytes.data(), bytes.size(), options);
     INFO(model.error().to_string());
     REQUIRE(model.ok());
@@ -86,6 +87,35 @@ TEST_CASE("a prediction is reproducible bit for bit, and threads do not change i
     CHECK(a->k_meq_l == b->k_meq_l);
     CHECK(std::memcmp(a->cam.data(), b->cam.data(), a->cam.size() * sizeof(float)) == 0);
     CHECK(c->k_meq_l == Approx(a->k_meq_l).margin(1e-4));
+}
+
+// The default f32 trunk (Winograd k3 convolutions on XNNPACK operators, no concatenation copies) against the
+// direct convolutions of the XNNPACK subgraph: the same network, only the rounding of the k3 layers differs.
+TEST_CASE("the Winograd trunk matches the direct convolutions", "[nn][winograd]") {
+    const std::vector<uint8_t> golden_bytes = read_bytes(k_golden_path);
+    auto golden = kalium::model_file_parse(golden_bytes.data(), golden_bytes.size(), "golden file");
+    REQUIRE(golden.ok());
+    const auto &t = golden->tensors;
+    const size_t n = t.at("input").shape.at(0);
+    auto fast = load_shipped(1, false, true), direct = load_shipped(1, false, false);
+    double worst_k = 0, worst_lead = 0, worst_cam = 0;
+    bool any_different = false;
+    for (size_t i = 0; i < n; i++) {
+        kalium::network_input in;
+        in.values_mv.assign(t.at("input").values.begin() + static_cast<long>(i * 12 * 1250),
+                            t.at("input").values.begin() + static_cast<long>((i + 1) * 12 * 1250));
+        auto a = fast->predict(in), b = direct->predict(in);
+        REQUIRE((a.ok() && b.ok()));
+        worst_k = std::max(worst_k, std::abs(a->k_meq_l - b->k_meq_l));
+        any_different = any_different || a->k_meq_l != b->k_meq_l;
+        for (int l = 0; l < 12; l++) worst_lead = std::max(worst_lead, double(std::abs(a->lead_k[l] - b->lead_k[l])));
+        for (size_t j = 0; j < a->cam.size(); j++) worst_cam = std::max(worst_cam, double(std::abs(a->cam[j] - b->cam[j])));
+    }
+    INFO("Winograd vs direct: worst |dK| " << worst_k << ", |d lead K| " << worst_lead << ", |d CAM| " << worst_cam);
+    CHECK(worst_k < 1e-5);
+    CHECK(worst_lead < 1e-5);
+    CHECK(worst_cam < 1e-4);
+    CHECK(any_different);  // two arithmetics really ran
 }
 
 // The int8 trunk is not PyTorch's arithmetic: it is held to the bound of issue 5 (|delta K+| <= 0.05 mEq/L),

@@ -3,6 +3,7 @@
 //   runtime=kalium     build/wasm/bench-web/kalium-bench.{js,wasm}     (kalium's kb_* C API, 1 thread)
 //   runtime=kalium-mt  kalium-bench-mt.{js,wasm,worker.js}              (-pthread build; threads=N)
 //   runtime=kalium&precision=int8  the int8 trunk (kb_set_int8)
+//   runtime=kalium&algorithm=direct  the f32 trunk with direct convolutions (kb_set_winograd(0))
 //   runtime=kalium&tile=G[,I]  kalium-bench-profile.{js,wasm}: other XNNPACK GEMM tiles (an experiment)
 //   runtime=ort-web    onnxruntime-web 1.30 (wasm SIMD), ort.env.wasm.numThreads = N
 //
@@ -55,6 +56,7 @@ async function setupKalium(mt) {
     Module._free(spec);
   }
   if (params.get('precision') === 'int8') Module._kb_set_int8(1);   // the int8 trunk (model_options::precision)
+  if (params.get('algorithm') === 'direct') Module._kb_set_winograd(0);   // the direct f32 trunk (model_options::winograd)
   const pm = put(model);
   const slot = Module._kb_load_model(pm, model.length, threads);
   Module._free(pm);

@@ -1,0 +1,78 @@
+// nn/trunk.cpp: what both builds of the trunk share: the weights hand-out, layer names and widths, XNNPACK's
+// initialisation and, in wasm, its GEMM tile.
+#include "nn/trunk.h"
+
+#include <mutex>
+
+#if defined(__EMSCRIPTEN__)
+// XNNPACK's private kernel configuration (the pinned XNNPACK, see cmake/xnnpack.cmake): for the GEMM tile below.
+#include "xnnpack/config.h"
+#include "xnnpack/gemm.h"
+#endif
+
+namespace kalium {
+
+result<conv_weights> trunk_weights::take(const std::string &prefix, size_t cin, size_t cout, size_t k) {
+    const auto shape_text = [](const std::vector<size_t> &shape) {
+        std::string text;
+        for (size_t d : shape) text += (text.empty() ? "" : "x") + std::to_string(d);
+        return text;
+    };
+    conv_weights out;
+    const std::pair<const char *, std::vector<size_t>> parts[2] = {{".weight", {cout, cin, k}}, {".bias", {cout}}};
+    for (const auto &[suffix, shape] : parts) {
+        const std::string name = prefix + suffix;
+        const auto it = file_.tensors.find(name);
+        if (it == file_.tensors.end()) return status::error(status_code::bad_format, "model file: tensor %s is missing", name.c_str());
+        if (it->second.shape != shape)
+            return status::error(status_code::bad_format, "model file: tensor %s has shape %s; the config needs %s", name.c_str(),
+                                 shape_text(it->second.shape).c_str(), shape_text(shape).c_str());
+        (suffix[1] == 'w' ? out.weight_oik : out.bias) = std::move(it->second.values);
+        std::vector<float>().swap(it->second.values);
+    }
+    return out;
+}
+
+std::string trunk_unit_prefix(size_t layer) { return "trunks.0.layers." + std::to_string(layer) + ".convs."; }
+
+size_t conv_output_width(size_t width_in, size_t k, size_t stride) { return (width_in + 2 * (k / 2) - k) / stride + 1; }
+
+status xnn_failure(const char *what, xnn_status s) {
+    return status::error(status_code::internal, "XNNPACK: %s failed (status %d)", what, static_cast<int>(s));
+}
+
+namespace {
+
+// In wasm on an x86 host with few cores XNNPACK picks the 4x8 `splat` kernels for every f32 GEMM. For the
+// GEMMs proper (the 1x1 convolutions and the Winograd products) the 4x8 `loadsplat` kernel runs at 39-40
+// GFLOP/s against splat's 28-30 in node, while for IGEMM (the k3 stride-2 convolutions) splat stays faster
+// (BENCHMARKS.md, the GEMM tile experiment). So: loadsplat for GEMM (ReLU and linear), XNNPACK's splat for
+// IGEMM. Only when XNNPACK chose 4x8 splat (other hosts keep XNNPACK's own choice); both kernels sum in the
+// same order, so results do not change.
+void tune_wasm_gemm_tiles() {
+#if defined(__EMSCRIPTEN__) && !XNN_ARCH_WASMRELAXEDSIMD
+    auto *config = const_cast<xnn_gemm_config *>(xnn_init_f32_gemm_config());
+    if (config == nullptr || config->mr != 4) return;
+    const auto fn = [](auto kernel) { return reinterpret_cast<xnn_gemm_ukernel_fn>(kernel); };
+    if (config->relu.gemm[3].function[XNN_UARCH_DEFAULT] == fn(xnn_f32_gemm_relu_ukernel_4x8__wasmsimd_splat)) {
+        config->relu.gemm[0] = xnn_init_hmp_gemm_ukernel(fn(xnn_f32_gemm_relu_ukernel_1x8__wasmsimd_loadsplat));
+        config->relu.gemm[3] = xnn_init_hmp_gemm_ukernel(fn(xnn_f32_gemm_relu_ukernel_4x8__wasmsimd_loadsplat));
+    }
+    if (config->linear.gemm[3].function[XNN_UARCH_DEFAULT] == fn(xnn_f32_gemm_ukernel_4x8__wasmsimd_splat)) {
+        config->linear.gemm[0] = xnn_init_hmp_gemm_ukernel(fn(xnn_f32_gemm_ukernel_1x8__wasmsimd_loadsplat));
+        config->linear.gemm[3] = xnn_init_hmp_gemm_ukernel(fn(xnn_f32_gemm_ukernel_4x8__wasmsimd_loadsplat));
+    }
+#endif
+}
+
+}  // namespace
+
+status xnnpack_init() {
+    const xnn_status init = xnn_initialize(nullptr);
+    if (init != xnn_status_success) return xnn_failure("xnn_initialize", init);
+    static std::once_flag tuned;
+    std::call_once(tuned, tune_wasm_gemm_tiles);
+    return status();
+}
+
+}  // namespace kalium
