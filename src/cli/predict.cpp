@@ -87,7 +87,7 @@ int cli_predict(int argc, char **argv) {
     enum { json, jsonl, csv } format = json;
     std::string model_path;
     int threads = 1, progress = -1;  // progress: -1 automatic (many files, stderr a terminal)
-    bool int8 = false;
+    bool int8 = false, direct = false;  // --precision
     kalium::read_options options;
     std::vector<std::string> paths;
     for (int i = 1; i < argc; i++) {
@@ -113,10 +113,11 @@ int cli_predict(int argc, char **argv) {
             i++;
         } else if (std::strcmp(a, "--precision") == 0 && i + 1 < argc) {
             const char *p = argv[++i];
-            if (std::strcmp(p, "f32") == 0) int8 = false;
-            else if (std::strcmp(p, "int8") == 0) int8 = true;
+            if (std::strcmp(p, "f32") == 0) int8 = false, direct = false;
+            else if (std::strcmp(p, "f32-direct") == 0) int8 = false, direct = true;
+            else if (std::strcmp(p, "int8") == 0) int8 = true, direct = false;
             else {
-                std::fprintf(stderr, "kalium predict: --precision must be f32 or int8 (got '%s')\n", p);
+                std::fprintf(stderr, "kalium predict: --precision must be f32, f32-direct or int8 (got '%s')\n", p);
                 return 2;
             }
         } else if (std::strcmp(a, "--progress") == 0) {
@@ -126,14 +127,15 @@ int cli_predict(int argc, char **argv) {
         } else if (int handled = cli_parse_read_option("predict", argc, argv, i, options)) {
             if (handled < 0) return 2;
         } else if (std::strcmp(a, "--help") == 0) {
-            std::printf("usage: kalium predict [--model PATH] [--format json|jsonl|csv] [--threads N] [--precision f32|int8] FILE...\n"
+            std::printf("usage: kalium predict [--model PATH] [--format json|jsonl|csv] [--threads N] [--precision P] FILE...\n"
                         "Estimates serum K+ from each ECG file with ECG12Net. Research use only; not a medical device.\n"
                         "  --model PATH          weights file (default: $KALIUM_MODEL, else %s);\n"
                         "                        PATH.sha256, when present, must match the file\n"
                         "  --format              json (default, one array), jsonl (one object per line) or csv\n"
                         "  --threads N           worker threads for the network (default 1)\n"
-                        "  --precision f32|int8  the trunk's arithmetic (default f32, identical to PyTorch; int8: faster,\n"
-                        "                        within the |delta K+| of BENCHMARKS.md)\n"
+                        "  --precision P         the trunk's arithmetic: f32 (default; k3 convolutions by Winograd F(4,3),\n"
+                        "                        identical to PyTorch within 1e-5), f32-direct (direct convolutions, slower)\n"
+                        "                        or int8 (faster, within the |delta K+| of BENCHMARKS.md)\n"
                         "  --progress, --no-progress  progress bar on stderr (default: with more than 10 files on a terminal)\n"
                         "  --fs, --uv-per-unit   sampling rate and amplitude unit for CSV files that do not state them\n",
                         KALIUM_DEFAULT_MODEL);
@@ -162,6 +164,7 @@ int cli_predict(int argc, char **argv) {
     kalium::model_options model_options;
     model_options.threads = threads;
     if (int8) model_options.arithmetic = kalium::model_options::precision::int8;
+    model_options.winograd = !direct;
     if (cli_read_file(model_path + ".sha256", manifest, read_error)) {
         model_options.expected_sha256 = kalium::sha256_from_manifest(std::string(manifest.begin(), manifest.end()));
         if (model_options.expected_sha256.empty()) {

@@ -180,23 +180,28 @@ TEST_CASE("kalium predict refuses a damaged model with the reason", "[cli][predi
     rmdir(pattern);
 }
 
-TEST_CASE("kalium predict --precision int8 stays within 0.05 mEq/L of f32 and says what it refuses", "[cli][predict]") {
+TEST_CASE("kalium predict --precision: int8 within 0.05 mEq/L of f32, f32-direct within 1e-5, and what it refuses", "[cli][predict]") {
     std::string files;
     for (const char *f : k_one_per_format) files += " " + shared_ecg(f);
     run_result f32 = run_predict("--format jsonl --precision f32" + files);
     run_result int8 = run_predict("--format jsonl --precision int8" + files);
+    run_result direct = run_predict("--format jsonl --precision f32-direct" + files);
     REQUIRE(f32.exit_code == 0);
     REQUIRE(int8.exit_code == 0);
-    std::istringstream a(f32.out), b(int8.out);
-    std::string line_a, line_b;
+    REQUIRE(direct.exit_code == 0);
+    std::istringstream a(f32.out), b(int8.out), c(direct.out);
+    std::string line_a, line_b, line_c;
     size_t n = 0;
     bool any_different = false;
-    while (std::getline(a, line_a) && std::getline(b, line_b)) {
-        const nlohmann::json pa = nlohmann::json::parse(line_a), pb = nlohmann::json::parse(line_b);
+    while (std::getline(a, line_a) && std::getline(b, line_b) && std::getline(c, line_c)) {
+        const nlohmann::json pa = nlohmann::json::parse(line_a), pb = nlohmann::json::parse(line_b), pc = nlohmann::json::parse(line_c);
         check_prediction(pb);
+        check_prediction(pc);
         CHECK(pa["file"] == pb["file"]);
+        CHECK(pa["file"] == pc["file"]);
         const double dk = std::abs(pa["k_plus"].get<double>() - pb["k_plus"].get<double>());
         CHECK(dk <= 0.05);
+        CHECK(std::abs(pa["k_plus"].get<double>() - pc["k_plus"].get<double>()) <= 1e-5);  // Winograd vs direct
         any_different = any_different || dk > 1e-6;
         n++;
     }
@@ -204,5 +209,5 @@ TEST_CASE("kalium predict --precision int8 stays within 0.05 mEq/L of f32 and sa
     CHECK(any_different);  // it is a different arithmetic, not the f32 path under another name
     run_result bad = run_predict("--precision int4 x", true);
     CHECK(bad.exit_code == 2);
-    CHECK_THAT(bad.out, Catch::Contains("--precision must be f32 or int8"));
+    CHECK_THAT(bad.out, Catch::Contains("--precision must be f32, f32-direct or int8"));
 }
