@@ -37,6 +37,7 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GFLOP = 5.93;                                            // per ECG (RESULTS.md)
 const CEILING = { chromium: 49, node: 45, native: 220 };        // GFLOP/s per core (RESULTS.md)
 const MODEL_NAME = 'ecg12net-1';
+const PAUSE_AFTER_THREADS_MS = Number(process.env.KALIUM_BENCH_PAUSE_AFTER_THREADS_MS || 2000);
 
 // ---- workers: each wasm runtime in node runs in a worker thread of its own (its own JS realm and isolate) ----
 async function workerMain() {
@@ -374,14 +375,35 @@ async function main() {
     }
   }
 
+  // --only KEY,KEY...: time only these runtimes (the others are set up but stay idle), e.g. to see how much
+  // the rest of the run disturbs them
+  const only = option(args, '--only', '');
+  if (only) {
+    const keep = new Set(only.split(','));
+    for (let i = runtimes.length - 1; i >= 0; i--) if (!keep.has(runtimes[i].key)) runtimes.splice(i, 1);
+  }
   log(`warming up ${runtimes.length} runtimes`);
   for (const r of runtimes) await r.run(3);
   const samples = Object.fromEntries(runtimes.map((r) => [r.key, []]));
+  // Each round runs the runtimes in its own order (a fixed-seed shuffle), so that no runtime always follows the
+  // same one: whatever one leaves behind (threads still spinning, caches, clock) falls on each in turn.
+  let seed = 12345;
+  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
   for (let i = 0; i < rounds; i++) {
     log(`round ${i + 1}/${rounds} (load ${loadavg().split(' ').slice(0, 3).join(' ')})`);
-    for (const r of runtimes) {
-      // a short pause between runtimes: thread pools that spin after a run (onnxruntime's do) go to sleep
-      await new Promise((resolve) => setTimeout(resolve, 150));
+    const order = runtimes.slice();
+    for (let j = order.length - 1; j > 0; j--) {
+      const k = Math.floor(random() * (j + 1));
+      [order[j], order[k]] = [order[k], order[j]];
+    }
+    let previous = null;
+    for (const r of order) {
+      // a pause between runtimes: thread pools that spin after a run (onnxruntime's do) go to sleep. After a
+      // 2-thread page in Chromium a 1-thread runtime was 50 % slower in some rounds with 300 ms (BENCHMARKS.md,
+      // "Pitfalls"): those get PAUSE_AFTER_THREADS_MS.
+      const pause = previous && previous.threads > 1 ? PAUSE_AFTER_THREADS_MS : 300;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      previous = r;
       samples[r.key].push(await r.run(perRound));
     }
   }
@@ -393,8 +415,8 @@ async function main() {
     if (r.info?.cross_origin_isolated !== undefined) s.cross_origin_isolated = r.info.cross_origin_isolated;
     result.runtimes[r.key] = s;
   }
-  result.runtimes.kalium_native_1t.load_ms = round(native.loads[1], 1);
-  result.runtimes.kalium_wasm_node_1t.load_ms = round(samples.kalium_wasm_node_1t[0]?.load_ms, 1);
+  if (result.runtimes.kalium_native_1t) result.runtimes.kalium_native_1t.load_ms = round(native.loads[1], 1);
+  if (result.runtimes.kalium_wasm_node_1t) result.runtimes.kalium_wasm_node_1t.load_ms = round(samples.kalium_wasm_node_1t[0]?.load_ms, 1);
 
   // Cold start: a fresh context (empty cache), navigation start to the first K+.
   if (browser) {
