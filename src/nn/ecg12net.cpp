@@ -109,9 +109,17 @@ struct k_model::impl {
     status build() {
         if (status s = xnnpack_init(); !s) return s;
         trunk_weights weights(file);
+#if defined(KALIUM_NN_F32_ONLY)
+        if (int8 || !winograd)
+            return status::error(status_code::unsupported,
+                                 "this build of the engine (the app's) runs only the f32 Winograd trunk; int8 and f32-direct "
+                                 "are in the command line");
+        result<std::unique_ptr<trunk>> built = build_trunk_operators(cfg, weights, trunk_options{false, profile, threadpool.get()});
+#else
         result<std::unique_ptr<trunk>> built = int8 || !winograd
                                                    ? build_trunk_subgraph(cfg, weights, trunk_options{int8, false, threadpool.get()})
                                                    : build_trunk_operators(cfg, weights, trunk_options{false, profile, threadpool.get()});
+#endif
         if (!built) return built.error();
         net = std::move(built.value());
         const size_t channels = net->channels();

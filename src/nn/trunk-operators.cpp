@@ -30,12 +30,12 @@ struct operator_deleter {
 };
 using operator_ptr = std::unique_ptr<xnn_operator, operator_deleter>;
 
-// A float buffer aligned for SIMD loads (XNNPACK reads up to XNN_EXTRA_BYTES past the end: padded too).
+// A zeroed float buffer aligned for SIMD loads, with the XNN_EXTRA_BYTES after the end that XNNPACK may read.
 class float_buffer {
 public:
     void resize(size_t count) {
         count_ = count;
-        const size_t bytes = ((count * sizeof(float) + 16 + 63) / 64) * 64;
+        const size_t bytes = ((count * sizeof(float) + XNN_EXTRA_BYTES + 63) / 64) * 64;
         data_.reset(static_cast<float *>(std::aligned_alloc(64, bytes)));
         if (data_) std::fill_n(data_.get(), bytes / sizeof(float), 0.0f);
     }
