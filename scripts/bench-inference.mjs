@@ -480,6 +480,22 @@ async function main() {
   result.ratio_native_1t_vs_ort_node_cpu = rt.kalium_native_1t?.cpu_median_ms && rt.ort_node_1t?.cpu_median_ms
     ? round(rt.kalium_native_1t.cpu_median_ms / rt.ort_node_1t.cpu_median_ms, 3) : null;
   result.ratio_node_wasm_1t_vs_ort_web_node = ratio('kalium_wasm_node_1t', 'ort_web_node_1t');
+  // Paired per round: the ratio of the two runtimes' medians within each round, then the median over rounds. The
+  // machine's state drifts (a shared host: the same command ran 104 ms and 137 ms a minute apart), and a round
+  // sees both runtimes in about the same state, so these are steadier than the ratio of the overall medians.
+  const paired = (a, b) => {
+    const ra = rt[a]?.round_medians_ms, rb = rt[b]?.round_medians_ms;
+    return ra && rb && ra.length === rb.length ? round(median(ra.map((x, i) => x / rb[i])), 3) : null;
+  };
+  result.paired_per_round = {
+    ratio_browser_1t_vs_ort_web: paired('kalium_wasm_chromium_1t', 'ort_web_chromium_1t'),
+    ratio_native_1t_vs_ort_node: paired('kalium_native_1t', 'ort_node_1t'),
+    ratio_browser_1t_int8_vs_ort_web: paired('kalium_wasm_chromium_1t_int8', 'ort_web_chromium_1t'),
+    ratio_browser_1t_direct_vs_ort_web: paired('kalium_wasm_chromium_1t_direct', 'ort_web_chromium_1t'),
+    speedup_2t_kalium_wasm_chromium: paired('kalium_wasm_chromium_1t', 'kalium_wasm_chromium_2t'),
+    speedup_2t_ort_web_chromium: paired('ort_web_chromium_1t', 'ort_web_chromium_2t'),
+    speedup_2t_kalium_native: paired('kalium_native_1t', 'kalium_native_2t'),
+  };
   result.speedup_2t = {
     kalium_native: speedup('kalium_native_1t', 'kalium_native_2t'),
     ort_node: speedup('ort_node_1t', 'ort_node_2t'),
@@ -522,6 +538,7 @@ async function main() {
     `ratio_native_1t_int8_vs_ort_node ${result.ratio_native_1t_int8_vs_ort_node} (|delta K+|: scripts/bench-precision.mjs)`);
   console.log(`direct k3 convolutions (no Winograd): ratio_browser_1t_direct_vs_ort_web ${result.ratio_browser_1t_direct_vs_ort_web}, ` +
     `ratio_native_1t_direct_vs_ort_node ${result.ratio_native_1t_direct_vs_ort_node}`);
+  console.log(`paired per round (median of the rounds' ratios): ${Object.entries(result.paired_per_round).map(([k, v]) => `${k} ${v ?? 'n/a'}`).join(', ')}`);
   console.log(`2-thread speedups: ${Object.entries(result.speedup_2t).map(([k, v]) => `${k} ${v ?? 'n/a'}`).join(', ')} (target >= 1.7 in the browser)`);
   console.log(`wasm peak memory ${heap ? (heap / 1048576).toFixed(2) : '-'} MiB heap, malloc peak ` +
     `${result.wasm_malloc_peak_bytes ? (result.wasm_malloc_peak_bytes / 1048576).toFixed(2) : '-'} MiB (target <= 64); download ${(result.download.total_bytes / 1048576).toFixed(2)} MiB ` +
