@@ -14,16 +14,12 @@
 #include <chrono>
 #include <cstdlib>
 #include <functional>
-#include <limits>
 
 #include "nn/trunk.h"
 #include "nn/winograd.h"
 
 namespace kalium {
 namespace {
-
-constexpr float k_inf = std::numeric_limits<float>::infinity();
-constexpr size_t k_leads = k_standard_lead_count;
 
 struct operator_deleter {
     void operator()(xnn_operator_t op) const { xnn_delete_operator(op); }
@@ -97,16 +93,16 @@ public:
         const size_t stages = cfg_.dense_units.size();
         const size_t b = cfg_.bottleneck;
 
-        input_buffer_.resize(k_leads * cfg_.samples);
-        stem_buffer_.resize(k_leads * stem_width * cfg_.stem);
+        input_buffer_.resize(k_trunk_leads * cfg_.samples);
+        stem_buffer_.resize(k_trunk_leads * stem_width * cfg_.stem);
         stage_buffers_.resize(stages);
-        for (size_t s = 0; s < stages; s++) stage_buffers_[s].resize(k_leads * stage_width[s] * stage_channels[s]);
+        for (size_t s = 0; s < stages; s++) stage_buffers_[s].resize(k_trunk_leads * stage_width[s] * stage_channels[s]);
         // Two scratch buffers serve every unit. A Winograd layer reads the bottleneck buffer into V (held in the
         // k3 buffer, whose last contents were read already), multiplies V into M (held in the bottleneck buffer,
         // read already) and transforms M into the k3 buffer (V read already): 5.8 MB less than buffers of their own.
-        const size_t winograd_values = k_leads * winograd_tiles(stage_width[0]) * k_winograd_points * b;
-        bottleneck_buffer_.resize(std::max(k_leads * stem_width * b, winograd_values));  // widest: the first pool unit's
-        k3_buffer_.resize(std::max(k_leads * stage_width[0] * b, winograd_values));
+        const size_t winograd_values = k_trunk_leads * winograd_tiles(stage_width[0]) * k_winograd_points * b;
+        bottleneck_buffer_.resize(std::max(k_trunk_leads * stem_width * b, winograd_values));  // widest: the first pool unit's
+        k3_buffer_.resize(std::max(k_trunk_leads * stage_width[0] * b, winograd_values));
         zeros_.resize(b);
 
         input_ = input_buffer_.data();
@@ -194,19 +190,15 @@ private:
                 size_t out_offset) {
         result<conv_weights> taken = weights_.take(prefix, cin, cout, k);
         if (!taken) return taken.error();
-        const std::vector<float> &w = taken->weight_oik;
-        std::vector<float> filter(cout * k * cin);  // OHWI with H = 1
-        for (size_t o = 0; o < cout; o++)
-            for (size_t i = 0; i < cin; i++)
-                for (size_t j = 0; j < k; j++) filter[(o * k + j) * cin + i] = w[(o * cin + i) * k + j];
+        std::vector<float> filter = taken->filter_ohwi(cout, cin, k);
         const uint32_t pad = static_cast<uint32_t>(k / 2);
         xnn_operator_t op = nullptr;
         xnn_status s = xnn_create_convolution2d_nhwc_f32(0, pad, 0, pad, 1, static_cast<uint32_t>(k), 1, static_cast<uint32_t>(stride),
                                                          1, 1, 1, cin, cout, in.stride, out.stride, filter.data(),
-                                                         taken->bias.data(), 0.0f, k_inf, 0, nullptr, nullptr, &op);
+                                                         taken->bias.data(), 0.0f, k_no_clamp, 0, nullptr, nullptr, &op);
         if (s != xnn_status_success) return xnn_failure("creating a convolution", s);
         size_t workspace = 0, alignment = 0, out_h = 0, out_w = 0;
-        s = xnn_reshape_convolution2d_nhwc_f32(op, k_leads, 1, in.width, &workspace, &alignment, &out_h, &out_w, threadpool_);
+        s = xnn_reshape_convolution2d_nhwc_f32(op, k_trunk_leads, 1, in.width, &workspace, &alignment, &out_h, &out_w, threadpool_);
         if (s != xnn_status_success || out_w != out.width) {
             xnn_delete_operator(op);
             return xnn_failure("reshaping a convolution", s);
@@ -216,7 +208,7 @@ private:
         const std::string kind = k == 1 ? "conv 1x1 " + std::string(cout == cfg_.growth ? "128->32" : "C->128") + " (GEMM)"
                                         : "conv k" + std::to_string(k) + " s" + std::to_string(stride) + " (IGEMM)";
         add_operator(op, workspace, [op, src, dst](void *ws) { return xnn_setup_convolution2d_nhwc_f32(op, ws, src, dst); }, kind,
-                     double(k_leads * out.width * cout * cin * k));
+                     double(k_trunk_leads * out.width * cout * cin * k));
         return status();
     }
 
@@ -225,10 +217,10 @@ private:
     status average_pool(const view &in, size_t channels, const view &out) {
         const uint32_t odd = static_cast<uint32_t>(in.width % 2);
         xnn_operator_t op = nullptr;
-        xnn_status s = xnn_create_average_pooling2d_nhwc_f32(0, odd, 0, 0, 1, 2, 1, 2, -k_inf, k_inf, 0, &op);
+        xnn_status s = xnn_create_average_pooling2d_nhwc_f32(0, odd, 0, 0, 1, 2, 1, 2, -k_no_clamp, k_no_clamp, 0, &op);
         if (s != xnn_status_success) return xnn_failure("creating an average pooling", s);
         size_t workspace = 0, alignment = 0, out_h = 0, out_w = 0;
-        s = xnn_reshape_average_pooling2d_nhwc_f32(op, k_leads, 1, in.width, channels, in.stride, out.stride, &workspace, &alignment,
+        s = xnn_reshape_average_pooling2d_nhwc_f32(op, k_trunk_leads, 1, in.width, channels, in.stride, out.stride, &workspace, &alignment,
                                                    &out_h, &out_w, threadpool_);
         if (s != xnn_status_success || out_w != out.width) {
             xnn_delete_operator(op);
@@ -249,11 +241,11 @@ private:
         const size_t row = k_winograd_points * channels;  // one tile: 6 points x channels
         xnn_operator_t op = nullptr;
         xnn_status s = xnn_create_convolution2d_nhwc_f32(0, 0, 0, 0, 1, 1, 1, 1, 1, 1, k_winograd_points, channels, channels, row, row,
-                                                         u.data(), nullptr, -k_inf, k_inf, 0, nullptr, nullptr, &op);
+                                                         u.data(), nullptr, -k_no_clamp, k_no_clamp, 0, nullptr, nullptr, &op);
         if (s != xnn_status_success) return xnn_failure("creating the Winograd products", s);
         const size_t tiles = winograd_tiles(in.width);
         size_t workspace = 0, alignment = 0, out_h = 0, out_w = 0;
-        s = xnn_reshape_convolution2d_nhwc_f32(op, 1, 1, k_leads * tiles, &workspace, &alignment, &out_h, &out_w, threadpool_);
+        s = xnn_reshape_convolution2d_nhwc_f32(op, 1, 1, k_trunk_leads * tiles, &workspace, &alignment, &out_h, &out_w, threadpool_);
         if (s != xnn_status_success) {
             xnn_delete_operator(op);
             return xnn_failure("reshaping the Winograd products", s);
@@ -277,11 +269,11 @@ private:
                     winograd_input(t->src + lead * t->width * t->channels, t->width, t->channels, t->channels, t->zeros,
                                    t->dst + lead * t->tiles * k_winograd_points * t->channels);
                 },
-                input_step, k_leads, 0);
+                input_step, k_trunk_leads, 0);
             return status();
         }});
         add_operator(op, workspace, [op, v, m](void *ws) { return xnn_setup_convolution2d_nhwc_f32(op, ws, v, m); },
-                     "Winograd products k3 s1 (GEMM)", double(k_leads * tiles * k_winograd_points * channels * channels));
+                     "Winograd products k3 s1 (GEMM)", double(k_trunk_leads * tiles * k_winograd_points * channels * channels));
         steps_.push_back({"Winograd output transform", 0.0, [this, output_step] {
             pthreadpool_parallelize_1d(
                 threadpool_,
@@ -290,7 +282,7 @@ private:
                     winograd_output(t->src + lead * t->tiles * k_winograd_points * t->channels, t->width, t->channels, t->bias,
                                     t->dst + lead * t->width * t->channels, t->channels);
                 },
-                output_step, k_leads, 0);
+                output_step, k_trunk_leads, 0);
             return status();
         }});
         return status();

@@ -4,15 +4,11 @@
 // XNNPACK's qd8 IGEMM, and as the direct f32 reference that tests check the Winograd build against.
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include "nn/trunk.h"
 
 namespace kalium {
 namespace {
-
-constexpr float k_inf = std::numeric_limits<float>::infinity();
-constexpr size_t k_leads = k_standard_lead_count;
 
 struct subgraph_deleter {
     void operator()(xnn_subgraph_t s) const { xnn_delete_subgraph(s); }
@@ -37,7 +33,7 @@ public:
         subgraph_.reset(raw);
         const size_t n_samples = cfg_.samples;
         uint32_t input_id = 0, output_id = 1;
-        if (status s = define_value({k_leads, 1, n_samples, 1}, nullptr, input_id, XNN_VALUE_FLAG_EXTERNAL_INPUT, &input_id); !s)
+        if (status s = define_value({k_trunk_leads, 1, n_samples, 1}, nullptr, input_id, XNN_VALUE_FLAG_EXTERNAL_INPUT, &input_id); !s)
             return s;
         uint32_t x = 0;
         size_t width = 0, channels = cfg_.stem;
@@ -56,14 +52,14 @@ public:
                 uint32_t skip = x;
                 if (pool) {  // average pool 2/2 in ceil mode: an odd last sample is averaged alone (padding excluded)
                     const size_t odd = width % 2;
-                    if (status s = define_value({k_leads, 1, w3, channels}, nullptr, XNN_INVALID_VALUE_ID, 0, &skip); !s) return s;
+                    if (status s = define_value({k_trunk_leads, 1, w3, channels}, nullptr, XNN_INVALID_VALUE_ID, 0, &skip); !s) return s;
                     const xnn_status st = xnn_define_average_pooling_2d(subgraph_.get(), 0, static_cast<uint32_t>(odd), 0, 0, 1, 2,
-                                                                        1, 2, -k_inf, k_inf, x, skip, 0);
+                                                                        1, 2, -k_no_clamp, k_no_clamp, x, skip, 0);
                     if (st != xnn_status_success) return xnn_failure("average pooling", st);
                 }
                 const bool last = block + 1 == cfg_.dense_units.size() && u == cfg_.dense_units[block];
                 uint32_t cat;
-                if (status s = define_value({k_leads, 1, w3, channels + cfg_.growth}, nullptr, last ? output_id : XNN_INVALID_VALUE_ID,
+                if (status s = define_value({k_trunk_leads, 1, w3, channels + cfg_.growth}, nullptr, last ? output_id : XNN_INVALID_VALUE_ID,
                                             last ? XNN_VALUE_FLAG_EXTERNAL_OUTPUT : 0, &cat);
                     !s)
                     return s;
@@ -82,8 +78,8 @@ public:
             return xnn_failure("xnn_create_runtime_v3", s);
         runtime_.reset(rt);
         if (xnn_status s = xnn_reshape_runtime(runtime_.get()); s != xnn_status_success) return xnn_failure("xnn_reshape_runtime", s);
-        input_buffer_.assign(k_leads * n_samples, 0.0f);
-        features_buffer_.assign(k_leads * width_ * channels_, 0.0f);
+        input_buffer_.assign(k_trunk_leads * n_samples, 0.0f);
+        features_buffer_.assign(k_trunk_leads * width_ * channels_, 0.0f);
         input_ = input_buffer_.data();
         features_ = features_buffer_.data();
         const xnn_external_value externals[2] = {{input_id, input_}, {output_id, features_}};
@@ -108,11 +104,7 @@ private:
                      size_t width_in, uint32_t *out_id, size_t *width_out) {
         result<conv_weights> taken = weights_.take(prefix, cin, cout, k);
         if (!taken) return taken.error();
-        const std::vector<float> &w = taken->weight_oik;
-        std::vector<float> filter(cout * k * cin);  // OHWI with H = 1
-        for (size_t o = 0; o < cout; o++)
-            for (size_t i = 0; i < cin; i++)
-                for (size_t j = 0; j < k; j++) filter[(o * k + j) * cin + i] = w[(o * cin + i) * k + j];
+        std::vector<float> filter = taken->filter_ohwi(cout, cin, k);
         static_data_.push_back(std::move(taken->bias));
         const float *bias_data = static_data_.back().data();
         const bool quantise = int8_ && cin > 1;
@@ -152,7 +144,7 @@ private:
                 subgraph_.get(), xnn_datatype_qcint8, filter_scale, fully_connected ? 2 : 4, 0,
                 fully_connected ? dims_fc : dims_conv, filter_data, XNN_INVALID_VALUE_ID, 0, &filter_id);
             if (st != xnn_status_success) return xnn_failure("int8 filter", st);
-            const size_t in_dims[4] = {k_leads, 1, width_in, cin};
+            const size_t in_dims[4] = {k_trunk_leads, 1, width_in, cin};
             uint32_t q_in = 0;
             const xnn_status sq = xnn_define_dynamically_quantized_tensor_value(
                 subgraph_.get(), xnn_datatype_qdint8, 4, fully_connected ? 1 : 3, in_dims, XNN_INVALID_VALUE_ID, 0, &q_in);
@@ -162,8 +154,8 @@ private:
             in_id = q_in;
             if (fully_connected) {
                 if (status s = define_value({cout}, bias_data, XNN_INVALID_VALUE_ID, 0, &bias_id); !s) return s;
-                if (status s = define_value({k_leads, 1, *width_out, cout}, nullptr, XNN_INVALID_VALUE_ID, 0, out_id); !s) return s;
-                const xnn_status sf = xnn_define_fully_connected(subgraph_.get(), 0.0f, k_inf, in_id, filter_id, bias_id, *out_id, 0);
+                if (status s = define_value({k_trunk_leads, 1, *width_out, cout}, nullptr, XNN_INVALID_VALUE_ID, 0, out_id); !s) return s;
+                const xnn_status sf = xnn_define_fully_connected(subgraph_.get(), 0.0f, k_no_clamp, in_id, filter_id, bias_id, *out_id, 0);
                 return sf == xnn_status_success ? status() : xnn_failure(("fully connected " + prefix).c_str(), sf);
             }
         } else if (status s = define_value({cout, 1, k, cin}, static_cast<const float *>(filter_data), XNN_INVALID_VALUE_ID, 0,
@@ -172,10 +164,10 @@ private:
             return s;
         }
         if (status s = define_value({cout}, bias_data, XNN_INVALID_VALUE_ID, 0, &bias_id); !s) return s;
-        if (status s = define_value({k_leads, 1, *width_out, cout}, nullptr, XNN_INVALID_VALUE_ID, 0, out_id); !s) return s;
+        if (status s = define_value({k_trunk_leads, 1, *width_out, cout}, nullptr, XNN_INVALID_VALUE_ID, 0, out_id); !s) return s;
         const xnn_status s = xnn_define_convolution_2d(
             subgraph_.get(), 0, static_cast<uint32_t>(pad), 0, static_cast<uint32_t>(pad), 1, static_cast<uint32_t>(k), 1,
-            static_cast<uint32_t>(stride), 1, 1, 1, cin, cout, 0.0f, k_inf, in_id, filter_id, bias_id, *out_id, 0);
+            static_cast<uint32_t>(stride), 1, 1, 1, cin, cout, 0.0f, k_no_clamp, in_id, filter_id, bias_id, *out_id, 0);
         return s == xnn_status_success ? status() : xnn_failure(("convolution " + prefix).c_str(), s);
     }
 

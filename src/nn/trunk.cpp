@@ -33,6 +33,14 @@ result<conv_weights> trunk_weights::take(const std::string &prefix, size_t cin, 
     return out;
 }
 
+std::vector<float> conv_weights::filter_ohwi(size_t cout, size_t cin, size_t k) const {
+    std::vector<float> filter(cout * k * cin);
+    for (size_t o = 0; o < cout; o++)
+        for (size_t i = 0; i < cin; i++)
+            for (size_t j = 0; j < k; j++) filter[(o * k + j) * cin + i] = weight_oik[(o * cin + i) * k + j];
+    return filter;
+}
+
 std::string trunk_unit_prefix(size_t layer) { return "trunks.0.layers." + std::to_string(layer) + ".convs."; }
 
 size_t conv_output_width(size_t width_in, size_t k, size_t stride) { return (width_in + 2 * (k / 2) - k) / stride + 1; }

@@ -8,6 +8,7 @@
 //                        and the f32 reference the Winograd build is tested against.
 #pragma once
 
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,9 +28,14 @@ struct net_config {
     bool has_groups = false;
 };
 
+constexpr size_t k_trunk_leads = k_standard_lead_count;                  // the batch
+constexpr float k_no_clamp = std::numeric_limits<float>::infinity();     // XNNPACK output_max: no upper clamp
+
 // One convolution's weights as PyTorch stores them (weight out x in x k, bias out), BN already folded.
 struct conv_weights {
     std::vector<float> weight_oik, bias;
+    // XNNPACK's filter layout, OHWI with H = 1: [out][k][in].
+    std::vector<float> filter_ohwi(size_t cout, size_t cin, size_t k) const;
 };
 
 // Hands out the trunk's convolutions by prefix ("trunks.0.layers.3.convs.1.0"), checking their shapes, and

@@ -31,22 +31,40 @@ std::unique_ptr<kalium::k_model> load_shipped(int threads = 1, bool int8 = false
     return std::move(model.value());
 }
 
+// The golden vectors (model/export.py): input, k, group_probs, lead_k, lead_attention, cam.
+struct golden_set {
+    kalium::model_file file;
+    size_t count = 0;
+    const std::vector<float> &values(const char *name) const { return file.tensors.at(name).values; }
+    kalium::network_input input(size_t i) const {
+        kalium::network_input in;
+        const auto &all = values("input");
+        in.values_mv.assign(all.begin() + static_cast<long>(i * 12 * 1250), all.begin() + static_cast<long>((i + 1) * 12 * 1250));
+        return in;
+    }
+};
+
+golden_set load_golden() {
+    const std::vector<uint8_t> bytes = read_bytes(k_golden_path);
+    auto golden = kalium::model_file_parse(bytes.data(), bytes.size(), "golden file");
+    REQUIRE(golden.ok());
+    golden_set g{std::move(golden.value()), 0};
+    g.count = g.file.tensors.at("input").shape.at(0);
+    return g;
+}
+
 }  // namespace
 
 TEST_CASE("ECG12Net on XNNPACK matches PyTorch on the golden inputs", "[nn][parity]") {
-    const std::vector<uint8_t> golden_bytes = read_bytes(k_golden_path);
-    auto golden = kalium::model_file_parse(golden_bytes.data(), golden_bytes.size(), "golden file");
-    REQUIRE(golden.ok());
-    const auto &t = golden->tensors;
-    const size_t n = t.at("input").shape.at(0);
+    const golden_set golden = load_golden();
+    const auto &t = golden.file.tensors;
+    const size_t n = golden.count;
     REQUIRE(n >= 5);
     auto model = load_shipped();
-    CHECK(model->sha256() == golden->header.value("model_sha256", ""));
+    CHECK(model->sha256() == golden.file.header.value("model_sha256", ""));
     double worst_k = 0, worst_p = 0, worst_lead = 0, worst_att = 0, worst_cam = 0;
     for (size_t i = 0; i < n; i++) {
-        kalium::network_input in;
-        in.values_mv.assign(t.at("input").values.begin() + static_cast<long>(i * 12 * 1250),
-                            t.at("input").values.begin() + static_cast<long>((i + 1) * 12 * 1250));
+        const kalium::network_input in = golden.input(i);
         auto p = model->predict(in);
         REQUIRE(p.ok());
         worst_k = std::max(worst_k, std::abs(p->k_meq_l - t.at("k").values[i]));
@@ -92,18 +110,13 @@ TEST_CASE("a prediction is reproducible bit for bit, and threads do not change i
 // The default f32 trunk (Winograd k3 convolutions on XNNPACK operators, no concatenation copies) against the
 // direct convolutions of the XNNPACK subgraph: the same network, only the rounding of the k3 layers differs.
 TEST_CASE("the Winograd trunk matches the direct convolutions", "[nn][winograd]") {
-    const std::vector<uint8_t> golden_bytes = read_bytes(k_golden_path);
-    auto golden = kalium::model_file_parse(golden_bytes.data(), golden_bytes.size(), "golden file");
-    REQUIRE(golden.ok());
-    const auto &t = golden->tensors;
-    const size_t n = t.at("input").shape.at(0);
+    const golden_set golden = load_golden();
+    const size_t n = golden.count;
     auto fast = load_shipped(1, false, true), direct = load_shipped(1, false, false);
     double worst_k = 0, worst_lead = 0, worst_cam = 0;
     bool any_different = false;
     for (size_t i = 0; i < n; i++) {
-        kalium::network_input in;
-        in.values_mv.assign(t.at("input").values.begin() + static_cast<long>(i * 12 * 1250),
-                            t.at("input").values.begin() + static_cast<long>((i + 1) * 12 * 1250));
+        const kalium::network_input in = golden.input(i);
         auto a = fast->predict(in), b = direct->predict(in);
         REQUIRE((a.ok() && b.ok()));
         worst_k = std::max(worst_k, std::abs(a->k_meq_l - b->k_meq_l));
@@ -122,18 +135,14 @@ TEST_CASE("the Winograd trunk matches the direct convolutions", "[nn][winograd]"
 // which scripts/bench-precision.mjs measures on the 100 validation ECGs; here on the golden inputs, plus the
 // invariants every prediction keeps, and a check that it really is a different arithmetic.
 TEST_CASE("the int8 trunk stays within 0.05 mEq/L of PyTorch on the golden inputs", "[nn][int8]") {
-    const std::vector<uint8_t> golden_bytes = read_bytes(k_golden_path);
-    auto golden = kalium::model_file_parse(golden_bytes.data(), golden_bytes.size(), "golden file");
-    REQUIRE(golden.ok());
-    const auto &t = golden->tensors;
-    const size_t n = t.at("input").shape.at(0);
+    const golden_set golden = load_golden();
+    const auto &t = golden.file.tensors;
+    const size_t n = golden.count;
     auto model = load_shipped(1, true);
     double worst_k = 0, worst_att = 0;
     bool any_different = false;
     for (size_t i = 0; i < n; i++) {
-        kalium::network_input in;
-        in.values_mv.assign(t.at("input").values.begin() + static_cast<long>(i * 12 * 1250),
-                            t.at("input").values.begin() + static_cast<long>((i + 1) * 12 * 1250));
+        const kalium::network_input in = golden.input(i);
         auto p = model->predict(in);
         REQUIRE(p.ok());
         const double dk = std::abs(p->k_meq_l - t.at("k").values[i]);
