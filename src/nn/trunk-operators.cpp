@@ -9,7 +9,6 @@
 // first C channels of the same buffer. The k3 stride-1 convolutions (21 of the 26 k3 layers, 40 % of the
 // direct build's time) run as Winograd F(4,3): input transform, 6 GEMMs as one grouped 1x1 convolution,
 // output transform with bias and ReLU (winograd.h); the k3 stride-2 ones stay XNNPACK convolutions (IGEMM).
-#include <chrono>
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -29,11 +28,12 @@ using operator_ptr = std::unique_ptr<xnn_operator, operator_deleter>;
 // A zeroed float buffer aligned for SIMD loads, with the XNN_EXTRA_BYTES after the end that XNNPACK may read.
 class float_buffer {
 public:
-    void resize(size_t count) {
+    bool resize(size_t count) {  // false when out of memory
         count_ = count;
         const size_t bytes = ((count * sizeof(float) + XNN_EXTRA_BYTES + 63) / 64) * 64;
         data_.reset(static_cast<float *>(std::aligned_alloc(64, bytes)));
         if (data_) std::fill_n(data_.get(), bytes / sizeof(float), 0.0f);
+        return data_ != nullptr;
     }
     float *data() const { return data_.get(); }
     size_t size() const { return count_; }
@@ -93,17 +93,18 @@ public:
         const size_t stages = cfg_.dense_units.size();
         const size_t b = cfg_.bottleneck;
 
-        input_buffer_.resize(k_trunk_leads * cfg_.samples);
-        stem_buffer_.resize(k_trunk_leads * stem_width * cfg_.stem);
+        bool allocated = input_buffer_.resize(k_trunk_leads * cfg_.samples);
+        allocated &= stem_buffer_.resize(k_trunk_leads * stem_width * cfg_.stem);
         stage_buffers_.resize(stages);
-        for (size_t s = 0; s < stages; s++) stage_buffers_[s].resize(k_trunk_leads * stage_width[s] * stage_channels[s]);
+        for (size_t s = 0; s < stages; s++) allocated &= stage_buffers_[s].resize(k_trunk_leads * stage_width[s] * stage_channels[s]);
         // Two scratch buffers serve every unit. A Winograd layer reads the bottleneck buffer into V (held in the
         // k3 buffer, whose last contents were read already), multiplies V into M (held in the bottleneck buffer,
         // read already) and transforms M into the k3 buffer (V read already): 5.8 MB less than buffers of their own.
         const size_t winograd_values = k_trunk_leads * winograd_tiles(stage_width[0]) * k_winograd_points * b;
-        bottleneck_buffer_.resize(std::max(k_trunk_leads * stem_width * b, winograd_values));  // widest: the first pool unit's
-        k3_buffer_.resize(std::max(k_trunk_leads * stage_width[0] * b, winograd_values));
-        zeros_.resize(b);
+        allocated &= bottleneck_buffer_.resize(std::max(k_trunk_leads * stem_width * b, winograd_values));  // widest: the first pool unit's
+        allocated &= k3_buffer_.resize(std::max(k_trunk_leads * stage_width[0] * b, winograd_values));
+        allocated &= zeros_.resize(b);
+        if (!allocated) return status::error(status_code::out_of_memory, "ECG12Net: out of memory for the trunk's buffers");
 
         input_ = input_buffer_.data();
         view x{input_, cfg_.samples, 1};
@@ -141,7 +142,8 @@ public:
         // every operator's workspace (IGEMM keeps its indirection buffer there, made at setup), then setup
         size_t total = 0;
         for (auto &pending : setups_) total += (pending.workspace_bytes + 63) / 64 * 64;
-        workspace_.resize(total / sizeof(float) + 1);
+        if (!workspace_.resize(total / sizeof(float) + 1))
+            return status::error(status_code::out_of_memory, "ECG12Net: out of memory for XNNPACK's workspace");
         char *next = reinterpret_cast<char *>(workspace_.data());
         for (auto &pending : setups_) {
             if (status s = pending.setup(pending.workspace_bytes ? next : nullptr); !s) return s;
@@ -201,7 +203,9 @@ private:
         s = xnn_reshape_convolution2d_nhwc_f32(op, k_trunk_leads, 1, in.width, &workspace, &alignment, &out_h, &out_w, threadpool_);
         if (s != xnn_status_success || out_w != out.width) {
             xnn_delete_operator(op);
-            return xnn_failure("reshaping a convolution", s);
+            return s != xnn_status_success ? xnn_failure(("reshaping convolution " + prefix).c_str(), s)
+                                           : status::error(status_code::internal, "convolution %s: %zu samples out, %zu expected",
+                                                           prefix.c_str(), out_w, out.width);
         }
         const float *src = in.data;
         float *dst = out.data + out_offset;
@@ -224,7 +228,9 @@ private:
                                                    &out_h, &out_w, threadpool_);
         if (s != xnn_status_success || out_w != out.width) {
             xnn_delete_operator(op);
-            return xnn_failure("reshaping an average pooling", s);
+            return s != xnn_status_success ? xnn_failure("reshaping an average pooling", s)
+                                           : status::error(status_code::internal, "average pooling: %zu samples out, %zu expected",
+                                                           out_w, out.width);
         }
         const float *src = in.data;
         float *dst = out.data;
@@ -235,6 +241,8 @@ private:
 
     // k3 stride-1 conv + ReLU (channels -> channels, dense in and out) as Winograd F(4,3).
     status winograd_k3(const std::string &prefix, const view &in, size_t channels, const view &out) {
+        float *v = k3_buffer_.data(), *m = bottleneck_buffer_.data();  // see build()
+        if (in.data != m || out.data != v) return status::error(status_code::internal, "Winograd %s: unexpected buffers", prefix.c_str());
         result<conv_weights> taken = weights_.take(prefix, channels, channels, 3);
         if (!taken) return taken.error();
         const std::vector<float> u = winograd_filter(taken->weight_oik.data(), channels, channels);
@@ -252,8 +260,6 @@ private:
         }
         biases_.push_back(std::move(taken->bias));
         const float *bias = biases_.back().data();
-        float *v = k3_buffer_.data(), *m = bottleneck_buffer_.data();  // see build()
-        if (in.data != m || out.data != v) return status::error(status_code::internal, "Winograd buffers: unexpected layout");
         const float *zeros = zeros_.data();
 
         transforms_.push_back(std::make_unique<transform>(transform{in.data, v, in.width, channels, tiles, zeros, bias}));
