@@ -260,6 +260,7 @@ const std::string &k_model::sha256() const { return impl_->sha256; }
 result<k_prediction> k_model::predict(const network_input &input) { return impl_->predict(input); }
 std::vector<model_step_time> k_model::profile() const {
     std::vector<model_step_time> out;
+    if (!impl_->profile) return out;
     for (const trunk_step_time &t : impl_->net->profile()) out.push_back({t.kind, t.ms, t.count, t.macs});
     return out;
 }

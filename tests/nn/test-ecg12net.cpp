@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
 
 namespace {
 
@@ -129,6 +130,38 @@ TEST_CASE("the Winograd trunk matches the direct convolutions", "[nn][winograd]"
     CHECK(worst_lead < 1e-5);
     CHECK(worst_cam < 1e-4);
     CHECK(any_different);  // two arithmetics really ran
+}
+
+// model_options::profile (the benchmarks' --steps): every step of the Winograd trunk is timed and counted once per
+// kind, with the multiply-adds the network really does.
+TEST_CASE("the Winograd trunk's step profile counts every layer", "[nn][winograd]") {
+    const std::vector<uint8_t> bytes = read_bytes(k_model_path);
+    kalium::model_options options;
+    options.profile = true;
+    auto model = kalium::k_model::load(bytes.data(), bytes.size(), options);
+    REQUIRE(model.ok());
+    CHECK(model.value()->profile().size() == 8);
+    const golden_set golden = load_golden();
+    for (int r = 0; r < 2; r++) REQUIRE(model.value()->predict(golden.input(0)).ok());
+    std::map<std::string, kalium::model_step_time> kinds;
+    double macs = 0;
+    for (const auto &t : model.value()->profile()) {
+        kinds[t.kind] = t;
+        macs += t.macs;
+        CHECK(t.ms > 0);
+    }
+    CHECK(kinds.at("Winograd products k3 s1 (GEMM)").count == 21);
+    CHECK(kinds.at("Winograd input transform").count == 21);
+    CHECK(kinds.at("conv k3 s2 (IGEMM)").count == 5);
+    CHECK(kinds.at("conv 1x1 C->128 (GEMM)").count == 26);
+    CHECK(kinds.at("conv 1x1 128->32 (GEMM)").count == 26);
+    CHECK(kinds.at("average pool 2/2").count == 5);
+    // 2.966 G multiply-adds direct; Winograd does the 21 k3 stride-1 layers with half of theirs
+    CHECK(macs == Approx(2.329e9).epsilon(0.002));
+    auto plain = kalium::k_model::load(bytes.data(), bytes.size(), {});  // without profile: none
+    REQUIRE(plain.ok());
+    REQUIRE(plain.value()->predict(golden.input(0)).ok());
+    CHECK(plain.value()->profile().empty());
 }
 
 // The int8 trunk is not PyTorch's arithmetic: it is held to the bound of issue 5 (|delta K+| <= 0.05 mEq/L),
