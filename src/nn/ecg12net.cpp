@@ -88,22 +88,8 @@ struct k_model::impl {
     std::vector<float> pooled;                      // 12 x C, the mean over time per lead
     std::vector<double> cam_row, cam_up;            // one lead's map at feature and at input resolution
 
-    const model_tensor *tensor(const std::string &name_) const {
-        const auto it = file.tensors.find(name_);
-        return it == file.tensors.end() ? nullptr : &it->second;
-    }
-    status need(const std::string &tensor_name, std::vector<size_t> shape, const model_tensor **out) const {
-        const model_tensor *t = tensor(tensor_name);
-        if (!t) return status::error(status_code::bad_format, "model file: tensor %s is missing", tensor_name.c_str());
-        if (t->shape != shape) {
-            std::string want, got;
-            for (size_t d : shape) want += (want.empty() ? "" : "x") + std::to_string(d);
-            for (size_t d : t->shape) got += (got.empty() ? "" : "x") + std::to_string(d);
-            return status::error(status_code::bad_format, "model file: tensor %s has shape %s; the config needs %s",
-                                 tensor_name.c_str(), got.c_str(), want.c_str());
-        }
-        *out = t;
-        return status();
+    status need(const std::string &tensor_name, const std::vector<size_t> &shape, const model_tensor **out) const {
+        return model_file_need(file, tensor_name, shape, out);
     }
 
     status build() {

@@ -8,6 +8,21 @@
 
 namespace kalium {
 
+status model_file_need(const model_file &file, const std::string &name, const std::vector<size_t> &shape,
+                       const model_tensor **out) {
+    const auto it = file.tensors.find(name);
+    if (it == file.tensors.end()) return status::error(status_code::bad_format, "model file: tensor %s is missing", name.c_str());
+    if (it->second.shape != shape) {
+        std::string want, got;
+        for (size_t d : shape) want += (want.empty() ? "" : "x") + std::to_string(d);
+        for (size_t d : it->second.shape) got += (got.empty() ? "" : "x") + std::to_string(d);
+        return status::error(status_code::bad_format, "model file: tensor %s has shape %s; the config needs %s", name.c_str(),
+                             got.c_str(), want.c_str());
+    }
+    *out = &it->second;
+    return status();
+}
+
 float half_to_float(uint16_t h) {
     const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
     uint32_t exponent = (h >> 10) & 0x1fu, mantissa = h & 0x3ffu, bits;

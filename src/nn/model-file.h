@@ -33,6 +33,10 @@ constexpr uint32_t k_model_format_version = 1;
 // Parses a container; `what` names the file in messages ("model file", "golden file").
 result<model_file> model_file_parse(const uint8_t *data, size_t size, const char *what);
 
+// The tensor `name` of exactly `shape`; otherwise a bad_format status saying it is missing or its shape.
+status model_file_need(const model_file &file, const std::string &name, const std::vector<size_t> &shape,
+                       const model_tensor **out);
+
 // IEEE binary16 -> binary32 (exact).
 float half_to_float(uint16_t h);
 

@@ -29,21 +29,18 @@ using operator_ptr = std::unique_ptr<xnn_operator, operator_deleter>;
 class float_buffer {
 public:
     bool resize(size_t count) {  // false when out of memory
-        count_ = count;
         const size_t bytes = ((count * sizeof(float) + XNN_EXTRA_BYTES + 63) / 64) * 64;
         data_.reset(static_cast<float *>(std::aligned_alloc(64, bytes)));
         if (data_) std::fill_n(data_.get(), bytes / sizeof(float), 0.0f);
         return data_ != nullptr;
     }
     float *data() const { return data_.get(); }
-    size_t size() const { return count_; }
 
 private:
     struct free_deleter {
         void operator()(float *p) const { std::free(p); }
     };
     std::unique_ptr<float, free_deleter> data_;
-    size_t count_ = 0;
 };
 
 // A tensor view: 12 leads x width pixels, each `stride` floats apart, of which a slice is read or written.

@@ -13,23 +13,13 @@
 namespace kalium {
 
 result<conv_weights> trunk_weights::take(const std::string &prefix, size_t cin, size_t cout, size_t k) {
-    const auto shape_text = [](const std::vector<size_t> &shape) {
-        std::string text;
-        for (size_t d : shape) text += (text.empty() ? "" : "x") + std::to_string(d);
-        return text;
-    };
+    const model_tensor *weight = nullptr, *bias = nullptr;
+    if (status s = model_file_need(file_, prefix + ".weight", {cout, cin, k}, &weight); !s) return s;
+    if (status s = model_file_need(file_, prefix + ".bias", {cout}, &bias); !s) return s;
     conv_weights out;
-    const std::pair<const char *, std::vector<size_t>> parts[2] = {{".weight", {cout, cin, k}}, {".bias", {cout}}};
-    for (const auto &[suffix, shape] : parts) {
-        const std::string name = prefix + suffix;
-        const auto it = file_.tensors.find(name);
-        if (it == file_.tensors.end()) return status::error(status_code::bad_format, "model file: tensor %s is missing", name.c_str());
-        if (it->second.shape != shape)
-            return status::error(status_code::bad_format, "model file: tensor %s has shape %s; the config needs %s", name.c_str(),
-                                 shape_text(it->second.shape).c_str(), shape_text(shape).c_str());
-        (suffix[1] == 'w' ? out.weight_oik : out.bias) = std::move(it->second.values);
-        std::vector<float>().swap(it->second.values);
-    }
+    // moved out: the file's copy is released (values left empty), the tensor entry itself stays
+    out.weight_oik = std::move(file_.tensors.at(prefix + ".weight").values);
+    out.bias = std::move(file_.tensors.at(prefix + ".bias").values);
     return out;
 }
 
