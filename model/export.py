@@ -27,7 +27,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from model import ECG12Net, GROUP_NAMES, ModelConfig, fold_batchnorm  # noqa: E402
+from model import ECG12Net, GROUP_NAMES, ModelConfig, fold_batchnorm, fold_lead_parts  # noqa: E402
 
 MAGIC = b"KALIUMNN"
 FORMAT_VERSION = 1
@@ -95,8 +95,9 @@ def engine_state(folded):
             if not name.endswith("num_batches_tracked")}
 
 
-def save_weights(path, net, name, dtype="f16", training=None):
-    """Writes the BN-folded network; returns the header written."""
+def save_weights(path, net, name, dtype="f16", training=None, extra_header=None):
+    """Writes the BN-folded network; returns the header written. extra_header: more header keys (e.g. the
+    "k_distribution" of model/ship.py)."""
     folded = engine_network(net)
     config = dataclasses.asdict(net.config)
     header = {"format": "kalium-ecg12net", "name": name, "model_config": config,
@@ -107,6 +108,7 @@ def save_weights(path, net, name, dtype="f16", training=None):
         import data
         header["emp_standardisation"] = {"keys": list(data.EMP_KEYS), "clip": data.EMP_CLIP,
                                          "centre_spread": {k: list(v) for k, v in data.EMP_STANDARDISATION.items()}}
+    header.update(extra_header or {})
     write_container(path, header, engine_state(folded), dtype)
     return header
 
@@ -140,8 +142,7 @@ def load_checkpoint(path):
     config = ModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in m.items()})
     net = ECG12Net(config)
     if ckpt["config"].get("init_from"):        # lead parts started BN-folded from a .kmodel (train.build_net)
-        import train
-        train.fold_lead_parts(net)
+        fold_lead_parts(net)
     net.load_state_dict(ckpt["model"])
     return net.eval(), ckpt
 

@@ -290,3 +290,13 @@ def fold_batchnorm(model):
                 layer.bias = nn.Parameter((bias - bn.running_mean) * scale + bn.bias)
                 seq[i] = nn.Identity()
     return model
+
+
+LEAD_PARTS = ("trunks", "attention", "heads")   # everything but EMPNet (ECG12Net-2)
+
+
+def fold_lead_parts(net):
+    """Replaces the lead blocks, attention and heads by their BN-folded form (the structure a train.py run with
+    init_from loads, and export.load_checkpoint rebuilds)."""
+    for name in LEAD_PARTS:
+        setattr(net, name, fold_batchnorm(getattr(net, name)))

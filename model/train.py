@@ -37,7 +37,7 @@ import torch.nn.functional as F
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from model import ECG12Net, ModelConfig, k_group  # noqa: E402
+from model import ECG12Net, LEAD_PARTS, ModelConfig, fold_lead_parts, k_group  # noqa: E402
 import data  # noqa: E402
 
 
@@ -183,9 +183,6 @@ def evaluate(net, x, k, emp=None, batch=32):
             "group_acc": float((k_group(preds) == k_group(k)).float().mean())}
 
 
-LEAD_PARTS = ("trunks", "attention", "heads")
-
-
 def build_net(config):
     """The ECG12Net of config.model; with init_from, its lead parts BN-folded and loaded from that file."""
     net = ECG12Net(config.model)
@@ -207,13 +204,6 @@ def build_net(config):
     for name in LEAD_PARTS:
         getattr(net, name).load_state_dict(getattr(donor, name).state_dict())
     return net
-
-
-def fold_lead_parts(net):
-    """Replaces the lead blocks, attention and heads by their BN-folded form (the structure init_from loads)."""
-    from model import fold_batchnorm
-    for name in LEAD_PARTS:
-        setattr(net, name, fold_batchnorm(getattr(net, name)))
 
 
 def set_training_mode(net, freeze_leads):

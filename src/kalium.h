@@ -383,13 +383,45 @@ int k_group_of(double k_meq_l);
 // The estimate as shown: one decimal inside 1.5-7.5, "<1.5" or ">7.5" outside (the range the paper estimates).
 std::string k_display(double k_meq_l);
 
+// The K+ distribution of a model whose header has "k_distribution" (model/FORMAT.md, model/kdist.py): given
+// the ECG, K+ is logistic with location mu (the attention-weighted lead locations) and a fitted scale, as fitted
+// on a set with group prior `training_prior`, moved to `population_prior` by Bayes' rule group by group.
+struct k_distribution {
+    double scale_meq_l = 1.0;
+    double training_prior[k_group_count] = {0.2, 0.2, 0.2, 0.2, 0.2};
+    double population_prior[k_group_count] = {0.2, 0.2, 0.2, 0.2, 0.2};
+    double range_quantiles[2] = {0.1, 0.9};
+    std::string population;                      // what population_prior stands for, in words
+    // Flags: a location at or below flag_location[0] flags hypokalemia, at or above [1] hyperkalemia (the
+    // locations' quantiles at the population's prevalence among unlabelled ECGs of that population).
+    bool has_flags = false;
+    double flag_location_meq_l[2] = {0.0, 0.0};
+    // P(group | ECG) with the training prior (balanced) or the population's
+    void group_probs(double mu, bool population_prior_on, double out[k_group_count]) const;
+    // the q-quantile of K+ (mEq/L) under the population prior
+    double quantile(double mu, double q) const;
+};
+
 struct k_prediction {
-    double k_meq_l = 0.0;                        // continuous estimate (attention-weighted lead estimates)
+    // The estimate kalium reports. With a K+ distribution: the median under the population prior (an emergency
+    // department's); without one: the attention-weighted lead estimates.
+    double k_meq_l = 0.0;
     std::string k_display;                       // "4.3", "<1.5", ">7.5"
     int group = 0;                               // group of the estimate, 0..4
-    bool has_group_probs = false;                // the model has the 5-group head
-    double group_probs[k_group_count] = {};      // softmax of the attention-weighted group logits
-    float lead_k[k_standard_lead_count] = {};    // each lead's own estimate
+    bool has_group_probs = false;                // the model has the 5-group head or a K+ distribution
+    // with a K+ distribution: P(group | ECG) under the population prior; else the softmax of the group head
+    double group_probs[k_group_count] = {};
+    // With a K+ distribution only (has_k_range): the location mu (what the balanced fitting set implies), the
+    // range [k_low, k_high] between the population's range_quantiles, the balanced probabilities, the population.
+    bool has_k_range = false;
+    double k_location_meq_l = 0.0, k_low_meq_l = 0.0, k_high_meq_l = 0.0, k_range_level = 0.0;
+    double group_probs_balanced[k_group_count] = {};
+    std::string population;
+    // -1: this ECG is among those the model flags for hypokalemia, +1 hyperkalemia, 0 neither (or no flags):
+    // it ranks among the population's most likely dyskalemic, as many as the population has; not a diagnosis.
+    int flag = 0;
+    // each lead's own estimate (with a K+ distribution: the population median of the lead's own location)
+    float lead_k[k_standard_lead_count] = {};
     float lead_attention[k_standard_lead_count] = {};  // alpha_l, sums to 1
     // Class-activation maps at input resolution: 12 x 1250, lead-major, each lead scaled to [0, 1]
     // (1 = where that lead's trace pushed its estimate up most). window_start says where each lead's

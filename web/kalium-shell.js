@@ -237,17 +237,20 @@
 
   function resultsCsv() {
     const header = ['id', 'file', 'patient_id', 'start_time', 'format', 'duration_s', 'k_plus', 'k_plus_display', 'group_label',
-      ...GROUP_KEYS.map((g) => 'p_' + g), ...LEADS.map((l) => 'lead_k_' + l), ...LEADS.map((l) => 'attention_' + l),
+      ...GROUP_KEYS.map((g) => 'p_' + g), 'k_range_low', 'k_range_high', 'k_plus_balanced', 'flag',
+      ...GROUP_KEYS.map((g) => 'p_balanced_' + g), ...LEADS.map((l) => 'lead_k_' + l), ...LEADS.map((l) => 'attention_' + l),
       ...MEASUREMENT_KEYS, ...MEASUREMENT_KEYS.map((k) => 'cart_' + k), 'warnings', 'error', 'model'];
     const lines = [header.map(csvField).join(',')];
     for (const entry of entries.values()) {
       const r = entry.result || {};
       const ok = entry.result && !r.error;
       const probs = ok && r.group_probs ? GROUP_KEYS.map((g) => r.group_probs[g]) : GROUP_KEYS.map(() => '');
+      const range = ok && Array.isArray(r.k_plus_range) ? [...r.k_plus_range, r.k_plus_balanced, r.k_plus_flag || ''] : ['', '', '', ''];
+      const balanced = ok && r.group_probs_balanced ? GROUP_KEYS.map((g) => r.group_probs_balanced[g]) : GROUP_KEYS.map(() => '');
       const arr = (a) => (ok && Array.isArray(a) ? a : LEADS.map(() => ''));
       const m = (obj) => MEASUREMENT_KEYS.map((k) => (obj && obj[k] !== null && obj[k] !== undefined ? obj[k] : ''));
       const row = [entry.id, entry.name, r.patient_id, r.start_time, r.format, r.duration_s, ok ? r.k_plus : '',
-        ok ? r.k_plus_display : '', ok ? r.group_label : '', ...probs, ...arr(r.lead_k), ...arr(r.lead_attention),
+        ok ? r.k_plus_display : '', ok ? r.group_label : '', ...probs, ...range, ...balanced, ...arr(r.lead_k), ...arr(r.lead_attention),
         ...m(r.measurements), ...m(r.cart_measurements), (r.warnings || []).join('; '),
         entry.result ? r.error || '' : 'still analysing', r.model ? r.model.name : ''];
       lines.push(row.map(csvField).join(','));

@@ -81,6 +81,25 @@ void read_array(field_reader &f, const json &j, const char *field, std::vector<T
     out = std::move(values);
 }
 
+// An object {"<=2.5": p, ...} or null; true when all 5 groups came as numbers.
+bool read_group_probs(field_reader &f, const json &j, const char *field, double out[k_app_group_count]) {
+    auto probs = j.find(field);
+    if (probs == j.end() || probs->is_null()) return false;
+    if (!probs->is_object()) {
+        f.fail(field, "expected an object or null");
+        return false;
+    }
+    int found = 0;
+    const bool had_error = !f.error.empty();
+    for (int g = 0; g < k_app_group_count; g++) {
+        double p = std::numeric_limits<double>::quiet_NaN();
+        read_number(f, *probs, k_app_group_keys[g], p);
+        if (std::isfinite(p)) out[g] = p, found++;
+    }
+    if (!had_error && !f.error.empty()) f.error = std::string(field) + "." + f.error;
+    return found == k_app_group_count;
+}
+
 void read_measurements(field_reader &f, const json &j, const char *field, app_measurements &out) {
     auto it = j.find(field);
     if (it == j.end() || it->is_null()) return;
@@ -148,22 +167,22 @@ bool app_result_parse(const char *json_text, app_result &out, std::string &error
     read_number(f, j, "group", group);
     r.group = group >= 0 && group < k_app_group_count ? static_cast<int>(group) : -1;
     read_string(f, j, "group_label", r.group_label);
-    auto probs = j.find("group_probs");
-    if (probs != j.end() && !probs->is_null()) {
-        if (!probs->is_object()) {
-            f.fail("group_probs", "expected an object or null");
-        } else {
-            int found = 0;
-            const bool had_error = !f.error.empty();
-            for (int g = 0; g < k_app_group_count; g++) {
-                double p = std::numeric_limits<double>::quiet_NaN();
-                read_number(f, *probs, k_app_group_keys[g], p);
-                if (std::isfinite(p)) r.group_probs[g] = p, found++;
-            }
-            if (!had_error && !f.error.empty()) f.error = "group_probs." + f.error;
-            r.has_group_probs = found == k_app_group_count;
-        }
+    r.has_group_probs = read_group_probs(f, j, "group_probs", r.group_probs);
+    r.has_group_probs_balanced = read_group_probs(f, j, "group_probs_balanced", r.group_probs_balanced);
+    std::vector<double> range;
+    read_array(f, j, "k_plus_range", range);
+    read_number(f, j, "k_plus_range_level", r.k_range_level);
+    if (range.size() == 2 && std::isfinite(range[0]) && std::isfinite(range[1]) && range[0] <= range[1]) {
+        r.has_k_range = true;
+        r.k_low = range[0];
+        r.k_high = range[1];
+    } else if (!range.empty()) {
+        f.fail("k_plus_range", "expected [low, high] with low <= high");
     }
+    read_string(f, j, "population", r.population);
+    read_string(f, j, "k_plus_flag", r.k_plus_flag);
+    if (!r.k_plus_flag.empty() && r.k_plus_flag != "hypokalemia" && r.k_plus_flag != "hyperkalemia")
+        f.fail("k_plus_flag", "expected \"hypokalemia\", \"hyperkalemia\" or null");
     read_array(f, j, "lead_k", r.lead_k);
     read_array(f, j, "lead_attention", r.lead_attention);
     read_measurements(f, j, "measurements", r.measurements);

@@ -46,7 +46,13 @@ struct app_result {
     int group = -1;                 // 0..4, -1 unknown
     std::string group_label;
     bool has_group_probs = false;
-    double group_probs[k_app_group_count] = {};
+    double group_probs[k_app_group_count] = {};          // under the population's prevalence when `population` is set
+    bool has_k_range = false;                            // k_plus_range came: [k_low, k_high] holds k_range_level of K+
+    double k_low = 0.0, k_high = 0.0, k_range_level = 0.0;
+    bool has_group_probs_balanced = false;               // equal group priors (the 100 labelled ECGs' balance)
+    double group_probs_balanced[k_app_group_count] = {};
+    std::string population;                              // whose prevalence k_plus, its range and group_probs assume
+    std::string k_plus_flag;                             // "hypokalemia", "hyperkalemia" or empty (see prediction-json.h)
     std::vector<double> lead_k, lead_attention;
     app_measurements measurements, cart_measurements;
     std::vector<std::string> warnings;

@@ -25,6 +25,16 @@ namespace {
 
 // [SECTION] Helpers ------------------------------------------------------------------------------------
 
+// A K+ value as kalium shows it (kalium.h k_display): one decimal inside 1.5-7.5, "<1.5" or ">7.5" outside.
+std::string kalium_k_text(double k_meq_l) {
+    if (!std::isfinite(k_meq_l)) return "\u2013";
+    if (k_meq_l < 1.5) return "<1.5";
+    if (k_meq_l > 7.5) return ">7.5";
+    char text[16];
+    std::snprintf(text, sizeof(text), "%.1f", k_meq_l);
+    return text;
+}
+
 // A horizontal bar: `fraction` of `width_px` filled, with `text` to its right.
 void bar(app_state &app, float fraction, ImU32 colour, const char *text, float width_px) {
     const float h = ImGui::GetTextLineHeight() * 0.75f;
@@ -173,9 +183,28 @@ void panel_result(app_state &app, const app_entry *entry, bool compact) {
         ImGui::EndGroup();
     }
 
+    if (!r.k_plus_flag.empty()) {
+        // the flag: this ECG ranks among an emergency department's most likely dyskalemic ECGs
+        const bool low = r.k_plus_flag == "hypokalemia";
+        char text[160];
+        std::snprintf(text, sizeof(text), "Flagged: %s more likely than for most ED patients. Check serum K+.",
+                      r.k_plus_flag.c_str());
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(ecg_group_colour(low ? 1 : 3)));
+        ImGui::TextWrapped("%s", text);
+        ImGui::PopStyleColor();
+    }
+    if (r.has_k_range) {
+        ImGui::Text("%.0f %% range %s\u2013%s mEq/L", r.k_range_level * 100.0, kalium_k_text(r.k_low).c_str(),
+                    kalium_k_text(r.k_high).c_str());
+        ImGui::PushFont(app.font_small);
+        ImGui::TextWrapped("The K+ estimate is the middle of this range. Both assume an emergency department's "
+                           "prevalence (about 1 in 5 hypokalemic, 1 in 37 hyperkalemic).");
+        ImGui::PopFont();
+    }
+
     const float bar_w = std::max(60.0f * dpr, ImGui::GetContentRegionAvail().x * 0.45f);
     if (r.has_group_probs) {
-        heading(app, "GROUP PROBABILITIES (mEq/L)");
+        heading(app, r.population.empty() ? "GROUP PROBABILITIES (mEq/L)" : "GROUP PROBABILITIES (mEq/L), EMERGENCY DEPARTMENT");
         for (int g = 0; g < k_app_group_count; g++) {
             ImGui::AlignTextToFramePadding();
             ImGui::TextUnformatted(k_app_group_keys[g]);
@@ -183,6 +212,16 @@ void panel_result(app_state &app, const app_entry *entry, bool compact) {
             char text[24];
             std::snprintf(text, sizeof(text), "%.0f%%", r.group_probs[g] * 100.0);
             bar(app, static_cast<float>(r.group_probs[g]), ecg_group_colour(g), text, bar_w);
+        }
+        if (r.has_group_probs_balanced) {
+            char text[160];
+            std::snprintf(text, sizeof(text), "If every group were equally likely: %.0f / %.0f / %.0f / %.0f / %.0f %%",
+                          r.group_probs_balanced[0] * 100.0, r.group_probs_balanced[1] * 100.0,
+                          r.group_probs_balanced[2] * 100.0, r.group_probs_balanced[3] * 100.0,
+                          r.group_probs_balanced[4] * 100.0);
+            ImGui::PushFont(app.font_small);
+            ImGui::TextDisabled("%s", text);
+            ImGui::PopFont();
         }
     }
 
@@ -206,7 +245,8 @@ void panel_result(app_state &app, const app_entry *entry, bool compact) {
                 if (l < static_cast<int>(r.lead_k.size())) {
                     ImGui::TableSetColumnIndex(1);
                     const double k = r.lead_k[l];
-                    std::snprintf(text, sizeof(text), "%.1f", k);
+                    // the main estimate's rule: no value outside 1.5-7.5 is shown as if it were one
+                    std::snprintf(text, sizeof(text), "%s", kalium_k_text(k).c_str());
                     const int g = (k > 2.5) + (k > 3.5) + (k >= 5.5) + (k >= 6.5);
                     bar(app, static_cast<float>((k - 1.5) / 6.0), ecg_group_colour(g, 0.85f), text, col_w - ImGui::CalcTextSize("-00.0 ").x);
                 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "kalium.h"
 #include "nn/model-file.h"
@@ -29,7 +30,89 @@ std::string k_display(double k) {
 
 namespace {
 
+constexpr double k_group_edges_meq_l[k_group_count - 1] = {2.5, 3.5, 5.5, 6.5};
+
+double logistic_cdf(double z) { return 0.5 * (1.0 + std::tanh(0.5 * z)); }
+
+}  // namespace
+
+// model/kdist.py is the reference for both (tests/nn compares them through the golden vectors).
+void k_distribution::group_probs(double mu, bool population_prior_on, double out[k_group_count]) const {
+    double below = 0.0, total = 0.0;
+    for (int g = 0; g < k_group_count; g++) {
+        const double upto = g + 1 < k_group_count ? logistic_cdf((k_group_edges_meq_l[g] - mu) / scale_meq_l) : 1.0;
+        out[g] = upto - below;
+        below = upto;
+        if (population_prior_on) out[g] *= population_prior[g] / training_prior[g];
+        total += out[g];
+    }
+    for (int g = 0; g < k_group_count; g++) out[g] /= total;
+}
+
+double k_distribution::quantile(double mu, double q) const {
+    // within group g the shifted CDF is (mass below g + w_g (F((k - mu)/s) - F((e_{g-1} - mu)/s))) / Z
+    double cdf[k_group_count + 1], mass[k_group_count], w[k_group_count], total = 0.0;
+    cdf[0] = 0.0;
+    for (int g = 0; g < k_group_count; g++) {
+        cdf[g + 1] = g + 1 < k_group_count ? logistic_cdf((k_group_edges_meq_l[g] - mu) / scale_meq_l) : 1.0;
+        w[g] = population_prior[g] / training_prior[g];
+        total += mass[g] = (cdf[g + 1] - cdf[g]) * w[g];
+    }
+    const double target = q * total;
+    double below = 0.0;
+    int g = 0;
+    while (g < k_group_count - 1 && below + mass[g] < target) below += mass[g++];
+    const double f = std::clamp(cdf[g] + (target - below) / w[g], 1e-12, 1.0 - 1e-12);
+    return mu + scale_meq_l * std::log(f / (1.0 - f));
+}
+
+namespace {
+
 constexpr size_t k_leads = k_standard_lead_count;
+
+// The optional "k_distribution" of the header (model/FORMAT.md); a model without it reports its raw estimate.
+result<std::optional<k_distribution>> read_distribution(const nlohmann::json &header) {
+    const auto it = header.find("k_distribution");
+    if (it == header.end()) return std::optional<k_distribution>();
+    const auto fail = [](const char *what) {
+        return status::error(status_code::bad_format, "model file: k_distribution: %s", what);
+    };
+    const nlohmann::json &d = *it;
+    if (!d.is_object() || d.value("kind", "") != "logistic") return fail("kind must be \"logistic\"");
+    k_distribution out;
+    const auto scale = d.find("scale_meq_l");
+    if (scale == d.end() || !scale->is_number() || !(scale->get<double>() > 0.01 && scale->get<double>() < 100.0))
+        return fail("scale_meq_l must be a number in (0.01, 100)");
+    out.scale_meq_l = scale->get<double>();
+    const auto prior = [&](const char *key, double *values) {
+        const auto p = d.find(key);
+        if (p == d.end() || !p->is_array() || p->size() != k_group_count) return false;
+        for (int g = 0; g < k_group_count; g++) {
+            if (!(*p)[g].is_number() || !((*p)[g].get<double>() > 0.0)) return false;
+            values[g] = (*p)[g].get<double>();
+        }
+        return true;
+    };
+    if (!prior("training_prior", out.training_prior)) return fail("training_prior must be 5 positive numbers");
+    if (!prior("population_prior", out.population_prior)) return fail("population_prior must be 5 positive numbers");
+    const auto q = d.find("range_quantiles");
+    if (q == d.end() || !q->is_array() || q->size() != 2 || !(*q)[0].is_number() || !(*q)[1].is_number() ||
+        !((*q)[0].get<double>() > 0.0 && (*q)[0].get<double>() < (*q)[1].get<double>() && (*q)[1].get<double>() < 1.0))
+        return fail("range_quantiles must be two increasing numbers in (0, 1)");
+    out.range_quantiles[0] = (*q)[0].get<double>();
+    out.range_quantiles[1] = (*q)[1].get<double>();
+    out.population = d.value("population", "");
+    const auto flags = d.find("flag_location_meq_l");
+    if (flags != d.end()) {
+        if (!flags->is_array() || flags->size() != 2 || !(*flags)[0].is_number() || !(*flags)[1].is_number() ||
+            !((*flags)[0].get<double>() < (*flags)[1].get<double>()))
+            return fail("flag_location_meq_l must be two increasing numbers");
+        out.has_flags = true;
+        out.flag_location_meq_l[0] = (*flags)[0].get<double>();
+        out.flag_location_meq_l[1] = (*flags)[1].get<double>();
+    }
+    return std::optional<k_distribution>(out);
+}
 
 struct threadpool_deleter {
     void operator()(pthreadpool_t p) const { pthreadpool_destroy(p); }
@@ -77,6 +160,7 @@ result<net_config> read_config(const nlohmann::json &header) {
 struct k_model::impl {
     std::string name, sha256;
     net_config cfg;
+    std::optional<k_distribution> distribution;     // the header's "k_distribution", if any
     model_file file;
     bool int8 = false, winograd = true, profile = false;  // model_options
     std::unique_ptr<pthreadpool, threadpool_deleter> threadpool;
@@ -192,9 +276,23 @@ struct k_model::impl {
             k += alpha[l] * p.lead_k[l];
         }
         p.k_meq_l = k;
-        p.k_display = k_display(k);
-        p.group = k_group_of(k);
-        if (cfg.has_groups) {
+        if (distribution) {
+            const k_distribution &d = *distribution;
+            p.has_k_range = p.has_group_probs = true;
+            p.k_location_meq_l = k;
+            p.k_meq_l = d.quantile(k, 0.5);
+            p.k_low_meq_l = d.quantile(k, d.range_quantiles[0]);
+            p.k_high_meq_l = d.quantile(k, d.range_quantiles[1]);
+            p.k_range_level = d.range_quantiles[1] - d.range_quantiles[0];
+            d.group_probs(k, true, p.group_probs);
+            d.group_probs(k, false, p.group_probs_balanced);
+            p.population = d.population;
+            if (d.has_flags) p.flag = k <= d.flag_location_meq_l[0] ? -1 : k >= d.flag_location_meq_l[1] ? 1 : 0;
+            for (size_t l = 0; l < k_leads; l++) p.lead_k[l] = static_cast<float>(d.quantile(p.lead_k[l], 0.5));
+        }
+        p.k_display = k_display(p.k_meq_l);
+        p.group = k_group_of(p.k_meq_l);
+        if (cfg.has_groups && !distribution) {
             double logits[k_group_count] = {}, max_logit = -1e300, sum = 0.0;
             for (size_t l = 0; l < k_leads; l++)
                 for (int g = 0; g < k_group_count; g++) {
@@ -233,7 +331,7 @@ struct k_model::impl {
         p.model_name = name;
         p.model_sha256 = sha256;
         p.warnings = in.warnings;
-        if (k < 1.5 || k > 7.5)
+        if (p.k_meq_l < 1.5 || p.k_meq_l > 7.5)
             p.warnings.push_back("the K+ estimate lies outside 1.5-7.5 mEq/L, the range the model was built for");
         return p;
     }
@@ -265,6 +363,9 @@ result<std::unique_ptr<k_model>> k_model::load(const uint8_t *data, size_t size,
     result<net_config> cfg = read_config(p->file.header);
     if (!cfg) return cfg.error();
     p->cfg = cfg.value();
+    result<std::optional<k_distribution>> distribution = read_distribution(p->file.header);
+    if (!distribution) return distribution.error();
+    p->distribution = distribution.value();
     p->name = p->file.header.value("name", "unnamed");
     p->int8 = options.arithmetic == model_options::precision::int8;
     p->winograd = options.winograd;

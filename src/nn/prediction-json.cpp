@@ -15,6 +15,20 @@ void prediction_json_add(nlohmann::ordered_json &j, const k_prediction &p, predi
     if (p.has_group_probs)
         for (int g = 0; g < k_group_count; g++) probs[k_group_names[g]] = p.group_probs[g];
     j["group_probs"] = p.has_group_probs ? probs : nlohmann::ordered_json(nullptr);
+    if (p.has_k_range) {
+        nlohmann::ordered_json balanced = nlohmann::ordered_json::object();
+        for (int g = 0; g < k_group_count; g++) balanced[k_group_names[g]] = p.group_probs_balanced[g];
+        j["k_plus_range"] = {p.k_low_meq_l, p.k_high_meq_l};
+        j["k_plus_range_level"] = p.k_range_level;
+        j["k_plus_balanced"] = p.k_location_meq_l;
+        j["group_probs_balanced"] = balanced;
+        j["population"] = p.population;
+        j["k_plus_flag"] = p.flag < 0 ? "hypokalemia" : p.flag > 0 ? "hyperkalemia" : nlohmann::ordered_json(nullptr);
+    } else {
+        for (const char *key : {"k_plus_range", "k_plus_range_level", "k_plus_balanced", "group_probs_balanced", "population",
+                                "k_plus_flag"})
+            j[key] = nullptr;
+    }
     nlohmann::ordered_json lead_k = app ? nlohmann::ordered_json::array() : nlohmann::ordered_json::object();
     nlohmann::ordered_json attention = lead_k;
     for (int l = 0; l < k_standard_lead_count; l++) {

@@ -3,8 +3,13 @@
 //
 // Keys, in this order: k_plus (the continuous estimate, mEq/L), k_plus_display ("4.3", "<1.5", ">7.5"),
 // group, group_label ("normal", ...), group_probs (keys <=2.5, 2.5-3.5, 3.5-5.5, 5.5-6.5, >=6.5; null when
-// the model has no group head), lead_k (each lead's own estimate), lead_attention (sums to 1), warnings,
-// model ({name, sha256}).
+// the model has no group head), then, for a model with a K+ distribution (else null): k_plus_range ([low, high]
+// mEq/L), k_plus_range_level (0.8: the share of the population's K+ distribution inside the range),
+// k_plus_balanced (the distribution's location: the estimate as if every group were equally likely),
+// group_probs_balanced (the same keys as group_probs, equal group priors), population (whose prevalence
+// k_plus, its range and group_probs assume), k_plus_flag ("hypokalemia", "hyperkalemia" or null: the ECG ranks
+// among the population's most likely dyskalemic, as many as the population has; k_distribution in kalium.h); then lead_k (each lead's own estimate), lead_attention (sums to 1),
+// warnings, model ({name, sha256}).
 // Two shapes of the same fields:
 //   - prediction_json_shape::cli: group is the group's name ("3.5-5.5"); lead_k and lead_attention are
 //     objects lead name -> value (what `kalium predict` has always printed);

@@ -67,6 +67,18 @@ void check_prediction(const nlohmann::json &p) {
         sum_p += v;
     }
     CHECK(sum_p == Approx(1.0).margin(1e-6));
+    // the shipped model has a K+ distribution: its range holds the estimate, its balanced probabilities sum to 1
+    REQUIRE(p["k_plus_range"].is_array());
+    REQUIRE(p["k_plus_range"].size() == 2);
+    CHECK(p["k_plus_range"][0].get<double>() <= k);
+    CHECK(k <= p["k_plus_range"][1].get<double>());
+    CHECK(p["k_plus_range_level"].get<double>() == Approx(0.8));
+    CHECK(std::isfinite(p["k_plus_balanced"].get<double>()));
+    CHECK_THAT(p["population"].get<std::string>(), Catch::Contains("emergency department"));
+    CHECK((p["k_plus_flag"].is_null() || p["k_plus_flag"] == "hypokalemia" || p["k_plus_flag"] == "hyperkalemia"));
+    double sum_balanced = 0;
+    for (const char *name : groups) sum_balanced += p["group_probs_balanced"][name].get<double>();
+    CHECK(sum_balanced == Approx(1.0).margin(1e-6));
     REQUIRE(p["lead_k"].size() == 12);
     REQUIRE(p["lead_attention"].size() == 12);
     for (const char *lead : {"I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"}) {
@@ -146,7 +158,8 @@ TEST_CASE("kalium predict writes JSONL and CSV with the same numbers as JSON", "
         }
         return n;
     };
-    CHECK(columns(header) == 4 + 5 + 12 + 12 + 2);
+    CHECK(columns(header) == 4 + 5 + 4 + 12 + 12 + 2);
+    CHECK_THAT(header, Catch::Contains(",k_range_low,k_range_high,k_plus_balanced,flag,"));
     std::vector<std::string> body;
     for (std::string row; std::getline(rows, row);) body.push_back(row);
     REQUIRE(body.size() == 3);

@@ -5,6 +5,7 @@
 
 #include "nn/model-file.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -82,6 +83,18 @@ TEST_CASE("ECG12Net on XNNPACK matches PyTorch on the golden inputs", "[nn][pari
         }
         for (size_t j = 0; j < 12 * 1250; j++)
             worst_cam = std::max(worst_cam, double(std::abs(p->cam[j] - t.at("cam").values[i * 12 * 1250 + j])));
+        if (t.count("k_low")) {  // a model with a K+ distribution (model/ship.py): the derived outputs too
+            REQUIRE(p->has_k_range);
+            worst_k = std::max({worst_k, std::abs(p->k_low_meq_l - t.at("k_low").values[i]),
+                                std::abs(p->k_high_meq_l - t.at("k_high").values[i]),
+                                std::abs(p->k_location_meq_l - t.at("k_location").values[i])});
+            for (int g = 0; g < 5; g++)
+                worst_p = std::max(worst_p, std::abs(p->group_probs_balanced[g] - t.at("group_probs_balanced").values[i * 5 + g]));
+            CHECK(p->k_low_meq_l <= p->k_meq_l);
+            CHECK(p->k_meq_l <= p->k_high_meq_l);
+            CHECK(p->k_range_level == Approx(0.8));
+            CHECK(p->flag == static_cast<int>(t.at("flag").values[i]));
+        }
         CHECK(sum_p == Approx(1.0).margin(1e-9));
         CHECK(sum_att == Approx(1.0).margin(1e-6));
         CHECK(p->group == kalium::k_group_of(p->k_meq_l));
@@ -273,6 +286,21 @@ TEST_CASE("the loader checks the config and every tensor it needs", "[nn][model-
         REQUIRE_FALSE(m.ok());
         CHECK_THAT(m.error().message(), Catch::Contains("shared"));
     }
+    SECTION("a K+ distribution that cannot be used is named") {
+        const std::string base = R"({"format": "kalium-ecg12net", "batchnorm_folded": true, )" + config + ", ";
+        const std::pair<const char *, const char *> bad[] = {
+            {R"({"kind": "normal"})", "kind"},
+            {R"({"kind": "logistic", "scale_meq_l": -1})", "scale_meq_l"},
+            {R"({"kind": "logistic", "scale_meq_l": 0.9, "training_prior": [0.2, 0.2], "population_prior": [1, 1, 1, 1, 1]})", "training_prior"},
+            {R"({"kind": "logistic", "scale_meq_l": 0.9, "training_prior": [1, 1, 1, 1, 1], "population_prior": [1, 1, 0, 1, 1]})", "population_prior"},
+            {R"({"kind": "logistic", "scale_meq_l": 0.9, "training_prior": [1, 1, 1, 1, 1], "population_prior": [1, 1, 1, 1, 1], "range_quantiles": [0.9, 0.1]})", "range_quantiles"}};
+        for (const auto &[text, named] : bad) {
+            auto bytes = container(base + R"("k_distribution": )" + text + R"(, "tensors": []})");
+            auto m = kalium::k_model::load(bytes.data(), bytes.size());
+            REQUIRE_FALSE(m.ok());
+            CHECK_THAT(m.error().message(), Catch::Contains("k_distribution") && Catch::Contains(named));
+        }
+    }
     SECTION("nbytes that disagree with the shape") {
         auto bytes = container(R"({"tensors": [{"name": "a", "shape": [4], "dtype": "f16", "offset": 0, "nbytes": 16}]})");
         bytes.resize(bytes.size() + 16, 0);
@@ -285,6 +313,57 @@ TEST_CASE("the loader checks the config and every tensor it needs", "[nn][model-
         auto f = kalium::model_file_parse(bytes.data(), bytes.size(), "model file");
         REQUIRE_FALSE(f.ok());
         CHECK_THAT(f.error().message(), Catch::Contains("not a JSON object"));
+    }
+}
+
+// The shifted logistic of model/kdist.py: its CDF at k, summed group by group (the definition, not the
+// closed-form inverse that k_distribution::quantile uses).
+namespace {
+double shifted_cdf(const kalium::k_distribution &d, double mu, double k) {
+    const double edges[6] = {-1e300, 2.5, 3.5, 5.5, 6.5, 1e300};
+    const auto F = [&](double x) { return 1.0 / (1.0 + std::exp(-(x - mu) / d.scale_meq_l)); };
+    double below = 0, total = 0;
+    for (int g = 0; g < 5; g++) {
+        const double w = d.population_prior[g] / d.training_prior[g];
+        const double lo = edges[g] < -1e299 ? 0.0 : F(edges[g]), hi = edges[g + 1] > 1e299 ? 1.0 : F(edges[g + 1]);
+        total += w * (hi - lo);
+        if (k > edges[g]) below += w * ((k >= edges[g + 1] ? hi : F(k)) - lo);
+    }
+    return below / total;
+}
+}  // namespace
+
+TEST_CASE("the K+ distribution: quantiles invert its CDF, the prior shift moves mass as Bayes' rule says", "[nn]") {
+    kalium::k_distribution d;
+    d.scale_meq_l = 0.8;
+    const double ed[5] = {0.010, 0.217, 0.746, 0.021, 0.006};
+    for (double mu : {1.0, 2.2, 3.0, 4.4, 5.9, 7.0, 9.0}) {
+        double balanced[5], shifted[5];
+        d.group_probs(mu, false, balanced);
+        // equal priors: the logistic itself (median mu, quantiles mu + s logit(q))
+        CHECK(d.quantile(mu, 0.5) == Approx(mu).margin(1e-9));
+        CHECK(d.quantile(mu, 0.9) == Approx(mu + 0.8 * std::log(9.0)).margin(1e-9));
+        std::copy(ed, ed + 5, d.population_prior);
+        d.group_probs(mu, true, shifted);
+        double sum_b = 0, sum_s = 0, norm = 0;
+        for (int g = 0; g < 5; g++) norm += balanced[g] * ed[g] / 0.2;
+        for (int g = 0; g < 5; g++) {
+            sum_b += balanced[g];
+            sum_s += shifted[g];
+            CHECK(shifted[g] == Approx(balanced[g] * ed[g] / 0.2 / norm).margin(1e-12));
+        }
+        CHECK(sum_b == Approx(1.0).margin(1e-12));
+        CHECK(sum_s == Approx(1.0).margin(1e-12));
+        double last = -1e9;
+        for (double q : {0.05, 0.1, 0.5, 0.9, 0.95}) {
+            const double k = d.quantile(mu, q);
+            CHECK(shifted_cdf(d, mu, k) == Approx(q).margin(1e-9));
+            CHECK(k > last);
+            last = k;
+        }
+        // the department's prevalence pulls a high location towards normal
+        if (mu > 5.5) CHECK(d.quantile(mu, 0.5) < mu);
+        std::fill(d.population_prior, d.population_prior + 5, 0.2);
     }
 }
 

@@ -379,8 +379,13 @@ test('a batch of 20 files fills the worklist; CSV and JSON exports download and 
   for (let i = 0; i < 20; i++) {
     assert(csv[i + 1][fileCol] === rows[i].file, `CSV row ${i + 1} file ${csv[i + 1][fileCol]}`);
     assert(csv[i + 1][kCol] === rows[i].kPlus, `CSV row ${i + 1} K+ ${csv[i + 1][kCol]} vs worklist ${rows[i].kPlus}`);
+    // the K+ range of the model's distribution holds the estimate
+    const [k, lo, hi] = ['k_plus', 'k_range_low', 'k_range_high'].map((c) => Number(csv[i + 1][header.indexOf(c)]));
+    assert(Number.isFinite(lo) && lo <= k && k <= hi, `CSV row ${i + 1}: K+ ${k} outside its range ${lo}-${hi}`);
   }
   assert(json.kalium_results.length === 20 && json.kalium_results.every((r) => r.k_plus_display), 'JSON export: 20 results with K+');
+  assert(json.kalium_results.every((r) => Array.isArray(r.k_plus_range) && r.group_probs_balanced && /emergency/.test(r.population)),
+    'JSON export: every result has its K+ range, balanced probabilities and population');
   assert(problems.length === 0, problems.join('; '));
 });
 
