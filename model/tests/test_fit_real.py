@@ -125,3 +125,29 @@ def test_shipped_heads_compute_the_fitted_location(tmp_path):
     g = ship.golden(loaded, 0.8, x.numpy())
     assert np.allclose(g["k"], kdist.shifted_quantile(g["k_location"], 0.8, 0.5), atol=1e-5)
     assert (g["k_low"] <= g["k"]).all() and (g["k"] <= g["k_high"]).all()
+
+
+def test_calibration_error_and_coverage_measure_what_they_say():
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 5, 4000)
+    honest = np.full((4000, 5), 0.2)                       # balanced data, uniform forecast: calibrated
+    ece, _ = FR.calibration(truth, honest)
+    assert ece["P(K<=3.5)"] < 0.03 and ece["P(K>=5.5)"] < 0.03
+    overconfident = np.eye(5)[(truth + 1) % 5]             # always sure, always wrong
+    ece, _ = FR.calibration(truth, overconfident)
+    assert ece["top group"] == pytest.approx(1.0)
+    # a range 3.0-5.0 holds half of the 2.5-3.5 span and all of none of the 5.5-6.5 span
+    cov = FR.coverage(np.array([1, 3]), np.array([3.0, 3.0]), np.array([5.0, 5.0]))
+    assert cov["expected coverage"] == pytest.approx(0.25)
+    assert cov["range touches the true group"] == pytest.approx(0.5)
+
+
+def test_flags_sit_at_the_prevalence_quantiles():
+    d, basis = made_up_data()
+    m = FR.fit(FR.Config("interval", k=5, ridge=1e-3), d, basis)
+    rng = np.random.default_rng(3)
+    unl = (rng.standard_normal((2000, 12, 16)) + 1.0, np.full((2000, 12), 1 / 12))
+    lo, hi = FR.flag_thresholds(m, unl)
+    flags = FR.flags_of(m.mu(*unl), (lo, hi))
+    assert (flags == -1).mean() == pytest.approx(sum(kdist.ED_PRIOR[:2]), abs=0.002)
+    assert (flags == 1).mean() == pytest.approx(sum(kdist.ED_PRIOR[3:]), abs=0.002)
