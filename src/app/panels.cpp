@@ -206,7 +206,7 @@ void panel_result(app_state &app, const app_entry *entry, bool compact) {
 
     const float bar_w = std::max(60.0f * dpr, ImGui::GetContentRegionAvail().x * 0.45f);
     if (r.has_group_probs) {
-        heading(app, r.population.empty() ? "GROUP PROBABILITIES (mEq/L)" : "GROUP PROBABILITIES (mEq/L), EMERGENCY DEPARTMENT");
+        heading(app, r.population.empty() ? "GROUP PROBABILITIES (mEq/L)" : "GROUP PROBABILITIES, ED PREVALENCE");
         for (int g = 0; g < k_app_group_count; g++) {
             ImGui::AlignTextToFramePadding();
             ImGui::TextUnformatted(k_app_group_keys[g]);
@@ -371,6 +371,11 @@ void panel_worklist(app_state &app) {
             ImGui::Dummy(ImVec2(s, s));
             ImGui::SameLine();
             ImGui::TextUnformatted(r.group_label.c_str());
+            if (!r.k_plus_flag.empty()) {  // the flag, in the colour of the group it points at
+                ImGui::SameLine();
+                ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(ecg_group_colour(r.k_plus_flag == "hypokalemia" ? 1 : 3)),
+                                   "\u00b7 %s flag", r.k_plus_flag.c_str());
+            }
         } else if (e.status == app_entry_status::failed) {
             ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.55f, 0.08f, 0.04f, 1.0f));
             ImGui::TextUnformatted(r.error.c_str());
