@@ -298,9 +298,12 @@ def cross_validate(d, basis, gen, start, repeats, log=print, unl=None):
             all_cfgs = sorted({c for cs in list(METHODS.values()) + list(SELECT.values()) for c in cs},
                               key=lambda c: c.label())
             _, models, scores = inner_choice(all_cfgs, train, basis, gen, start, seed=1000 * r + i)
+            refits = {}     # a configuration chosen by several methods is refitted once
             for name, cfgs in list(METHODS.items()) + list(SELECT.items()):
                 best = min(cfgs, key=scores.get)
-                per[name][i] = method_outputs(fit(best, train, basis, gen, start), test, unl)
+                if best not in refits:
+                    refits[best] = method_outputs(fit(best, train, basis, gen, start), test, unl)
+                per[name][i] = refits[best]
                 if name in SELECT:
                     chosen.append(best.label())
                     per["ensemble of the inner folds (chosen per fold)"][i] = method_outputs(average(models[best]), test, unl)

@@ -1,5 +1,6 @@
 // app/entry.cpp: result_json -> app_result, and storing a result into its worklist entry (see entry.h).
 #include "entry.h"
+#include "kalium.h"
 
 #include <nlohmann/json.hpp>
 
@@ -207,18 +208,11 @@ bool app_result_parse(const char *json_text, app_result &out, std::string &error
         return false;
     }
     if (r.group < 0 && r.has_k_plus) {
-        // Older producers sent only the estimate: derive the group with kalium's edges (kalium.h k_group_of).
-        const double k = r.k_plus;
-        r.group = (k > 2.5) + (k > 3.5) + (k >= 5.5) + (k >= 6.5);
+        // Older producers sent only the estimate: derive the group with kalium's edges.
+        r.group = kalium::k_group_of(r.k_plus);
     }
     if (r.group_label.empty() && r.group >= 0) r.group_label = k_app_group_labels[r.group];
-    if (r.k_plus_display.empty() && r.has_k_plus) {
-        char text[16];
-        if (r.k_plus < 1.5) std::snprintf(text, sizeof(text), "<1.5");
-        else if (r.k_plus > 7.5) std::snprintf(text, sizeof(text), ">7.5");
-        else std::snprintf(text, sizeof(text), "%.1f", r.k_plus);
-        r.k_plus_display = text;
-    }
+    if (r.k_plus_display.empty() && r.has_k_plus) r.k_plus_display = kalium::k_display(r.k_plus);
     out = std::move(r);
     return true;
 }

@@ -8,6 +8,7 @@
 //   [SECTION] Calibration dialog
 #include "panels.h"
 #include "ecg-view.h"
+#include "kalium.h"
 
 #include <imgui.h>
 
@@ -27,15 +28,8 @@ namespace {
 
 // [SECTION] Helpers ------------------------------------------------------------------------------------
 
-// A K+ value as kalium shows it (kalium.h k_display): one decimal inside 1.5-7.5, "<1.5" or ">7.5" outside.
-std::string kalium_k_text(double k_meq_l) {
-    if (!std::isfinite(k_meq_l)) return "\u2013";
-    if (k_meq_l < 1.5) return "<1.5";
-    if (k_meq_l > 7.5) return ">7.5";
-    char text[16];
-    std::snprintf(text, sizeof(text), "%.1f", k_meq_l);
-    return text;
-}
+// A K+ value as kalium shows it (kalium::k_display), a dash when there is none.
+std::string k_text(double k_meq_l) { return std::isfinite(k_meq_l) ? kalium::k_display(k_meq_l) : "\u2013"; }
 
 // A horizontal bar: `fraction` of `width_px` filled, with `text` to its right.
 void bar(app_state &app, float fraction, ImU32 colour, const char *text, float width_px) {
@@ -196,8 +190,8 @@ void panel_result(app_state &app, const app_entry *entry, bool compact) {
         ImGui::PopStyleColor();
     }
     if (r.has_k_range) {
-        ImGui::Text("%.0f %% range %s\u2013%s mEq/L", r.k_range_level * 100.0, kalium_k_text(r.k_low).c_str(),
-                    kalium_k_text(r.k_high).c_str());
+        ImGui::Text("%.0f %% range %s\u2013%s mEq/L", r.k_range_level * 100.0, k_text(r.k_low).c_str(),
+                    k_text(r.k_high).c_str());
         ImGui::PushFont(app.font_small);
         ImGui::TextWrapped("The K+ estimate is the middle of this range. Both assume an emergency department's "
                            "prevalence (about 1 in 5 hypokalemic, 1 in 37 hyperkalemic).");
@@ -248,8 +242,8 @@ void panel_result(app_state &app, const app_entry *entry, bool compact) {
                     ImGui::TableSetColumnIndex(1);
                     const double k = r.lead_k[l];
                     // the main estimate's rule: no value outside 1.5-7.5 is shown as if it were one
-                    std::snprintf(text, sizeof(text), "%s", kalium_k_text(k).c_str());
-                    const int g = (k > 2.5) + (k > 3.5) + (k >= 5.5) + (k >= 6.5);
+                    std::snprintf(text, sizeof(text), "%s", k_text(k).c_str());
+                    const int g = kalium::k_group_of(k);
                     bar(app, static_cast<float>((k - 1.5) / 6.0), ecg_group_colour(g, 0.85f), text, col_w - ImGui::CalcTextSize("-00.0 ").x);
                 }
                 if (l < static_cast<int>(r.lead_attention.size())) {

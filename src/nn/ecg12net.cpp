@@ -18,46 +18,40 @@ const char *const k_group_names[k_group_count] = {"<=2.5", "2.5-3.5", "3.5-5.5",
 const char *const k_group_labels[k_group_count] = {"severe hypokalemia", "hypokalemia", "normokalemia",
                                                    "hyperkalemia", "severe hyperkalemia"};
 
-int k_group_of(double k) { return (k > 2.5) + (k > 3.5) + (k >= 5.5) + (k >= 6.5); }
-
-std::string k_display(double k) {
-    if (k < 1.5) return "<1.5";
-    if (k > 7.5) return ">7.5";
-    char text[16];
-    std::snprintf(text, sizeof text, "%.1f", k);
-    return text;
-}
-
 namespace {
 
 constexpr double k_group_edges_meq_l[k_group_count - 1] = {2.5, 3.5, 5.5, 6.5};
 
 double logistic_cdf(double z) { return 0.5 * (1.0 + std::tanh(0.5 * z)); }
 
+// The logistic's CDF at the group edges (cdf[0] = 0, cdf[5] = 1) and each group's mass, times the prior ratio
+// w_g when `weights` is given; returns the total mass.
+double group_masses(double mu, double scale, const double *weights, double cdf[k_group_count + 1],
+                    double mass[k_group_count]) {
+    double total = 0.0;
+    cdf[0] = 0.0;
+    for (int g = 0; g < k_group_count; g++) {
+        cdf[g + 1] = g + 1 < k_group_count ? logistic_cdf((k_group_edges_meq_l[g] - mu) / scale) : 1.0;
+        total += mass[g] = (cdf[g + 1] - cdf[g]) * (weights ? weights[g] : 1.0);
+    }
+    return total;
+}
+
 }  // namespace
 
 // model/kdist.py is the reference for both (tests/nn compares them through the golden vectors).
 void k_distribution::group_probs(double mu, bool population_prior_on, double out[k_group_count]) const {
-    double below = 0.0, total = 0.0;
-    for (int g = 0; g < k_group_count; g++) {
-        const double upto = g + 1 < k_group_count ? logistic_cdf((k_group_edges_meq_l[g] - mu) / scale_meq_l) : 1.0;
-        out[g] = upto - below;
-        below = upto;
-        if (population_prior_on) out[g] *= population_prior[g] / training_prior[g];
-        total += out[g];
-    }
+    double w[k_group_count], cdf[k_group_count + 1];
+    for (int g = 0; g < k_group_count; g++) w[g] = population_prior[g] / training_prior[g];
+    const double total = group_masses(mu, scale_meq_l, population_prior_on ? w : nullptr, cdf, out);
     for (int g = 0; g < k_group_count; g++) out[g] /= total;
 }
 
 double k_distribution::quantile(double mu, double q) const {
     // within group g the shifted CDF is (mass below g + w_g (F((k - mu)/s) - F((e_{g-1} - mu)/s))) / Z
-    double cdf[k_group_count + 1], mass[k_group_count], w[k_group_count], total = 0.0;
-    cdf[0] = 0.0;
-    for (int g = 0; g < k_group_count; g++) {
-        cdf[g + 1] = g + 1 < k_group_count ? logistic_cdf((k_group_edges_meq_l[g] - mu) / scale_meq_l) : 1.0;
-        w[g] = population_prior[g] / training_prior[g];
-        total += mass[g] = (cdf[g + 1] - cdf[g]) * w[g];
-    }
+    double w[k_group_count], cdf[k_group_count + 1], mass[k_group_count];
+    for (int g = 0; g < k_group_count; g++) w[g] = population_prior[g] / training_prior[g];
+    const double total = group_masses(mu, scale_meq_l, w, cdf, mass);
     const double target = q * total;
     double below = 0.0;
     int g = 0;
