@@ -63,7 +63,11 @@ if(NOT EMSCRIPTEN)
     set(XNNPACK_ENABLE_${isa} OFF CACHE BOOL "needs a newer cpuinfo than Debian 12 ships" FORCE)
   endforeach()
   set(Python_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "")
+  # Position-independent (XNNPACK, its kernels, pthreadpool): the Python module kalium_core runs ECG12Net and
+  # links them into a shared object. Scoped to these targets; it costs the executables nothing measurable.
+  set(CMAKE_POSITION_INDEPENDENT_CODE ON)
   add_subdirectory("${XNNPACK_SOURCE_DIR}" "${CMAKE_BINARY_DIR}/third_party/xnnpack" EXCLUDE_FROM_ALL SYSTEM)
+  unset(CMAKE_POSITION_INDEPENDENT_CODE)
   add_library(kalium_xnnpack INTERFACE)
   target_link_libraries(kalium_xnnpack INTERFACE XNNPACK pthreadpool)
   target_include_directories(kalium_xnnpack SYSTEM INTERFACE

@@ -1,100 +1,26 @@
 // cli/cli-files.cpp: see cli-files.h.
 #include "cli-files.h"
 
-#include <cctype>
+#include "nn/prediction-json.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <sys/stat.h>
 
 bool cli_read_file(const std::string &path, std::vector<uint8_t> &bytes, std::string &error) {
-    struct stat st;
-    if (stat(path.c_str(), &st) != 0) {
-        error = path + ": " + std::strerror(errno);
-        return false;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        error = path + ": not a regular file";
-        return false;
-    }
-    if (static_cast<uint64_t>(st.st_size) > kalium::k_max_file_bytes) {
-        error = path + ": " + std::to_string(st.st_size) + " bytes exceeds kalium's limit of " +
-                std::to_string(kalium::k_max_file_bytes >> 20) + " MiB per file";
-        return false;
-    }
-    FILE *f = std::fopen(path.c_str(), "rb");
-    if (!f) {
-        error = path + ": " + std::strerror(errno);
-        return false;
-    }
-    bytes.resize(static_cast<size_t>(st.st_size));
-    size_t got = bytes.empty() ? 0 : std::fread(bytes.data(), 1, bytes.size(), f);
-    std::fclose(f);
-    if (got != bytes.size()) {
-        error = path + ": read " + std::to_string(got) + " of " + std::to_string(bytes.size()) + " bytes";
-        return false;
-    }
-    return true;
+    return kalium::read_file_bytes(path, bytes, error);
 }
-
-namespace {
-
-std::string dir_of(const std::string &path) {
-    size_t slash = path.find_last_of('/');
-    return slash == std::string::npos ? std::string() : path.substr(0, slash + 1);
-}
-
-std::string base_of(const std::string &path) {
-    size_t slash = path.find_last_of('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-}  // namespace
 
 std::vector<cli_input> cli_load_inputs(const std::vector<std::string> &paths) {
     std::vector<cli_input> inputs;
-    for (const std::string &path : paths) {
-        cli_input in;
-        in.path = path;
-        if (!cli_read_file(path, in.bytes, in.error)) {
-            inputs.push_back(std::move(in));
-            continue;
-        }
-        if (kalium::ecg_sniff_format(in.bytes.data(), in.bytes.size()) == "wfdb") {
-            // Signal files are the header's tokens that name files in the header's folder.
-            std::string text(in.bytes.begin(), in.bytes.end());
-            std::vector<std::string> seen;
-            size_t i = 0;
-            while (i < text.size()) {
-                while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) i++;
-                size_t start = i;
-                while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) i++;
-                std::string token = text.substr(start, i - start);
-                if (token.empty() || token.find('/') != std::string::npos || token == base_of(path)) continue;
-                bool duplicate = false;
-                for (const std::string &s : seen) duplicate = duplicate || s == token;
-                if (duplicate || token.find('.') == std::string::npos) continue;
-                seen.push_back(token);
-                cli_input companion;
-                companion.path = dir_of(path) + token;
-                std::string ignored;
-                struct stat st;
-                if (stat(companion.path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && cli_read_file(companion.path, companion.bytes, ignored))
-                    in.companions.push_back(std::move(companion));
-            }
-        }
-        inputs.push_back(std::move(in));
-    }
+    for (const std::string &path : paths) inputs.push_back(kalium::load_ecg_file(path));
     return inputs;
 }
 
 kalium::result<kalium::ecg_record> cli_read_record(const cli_input &input, const kalium::read_options &options) {
-    if (!input.error.empty()) return kalium::status(kalium::status_code::io_error, input.error);
-    std::vector<kalium::named_bytes> companions;
-    for (const cli_input &c : input.companions) companions.push_back({base_of(c.path), c.bytes.data(), c.bytes.size()});
-    return kalium::ecg_read({base_of(input.path), input.bytes.data(), input.bytes.size()}, companions, options);
+    return kalium::read_ecg_file(input, options);
 }
 
 nlohmann::ordered_json cli_measurements_json(const kalium::ecg_measurements &m) {
@@ -154,11 +80,7 @@ nlohmann::ordered_json cli_record_json(const std::string &file, const kalium::ec
 }
 
 nlohmann::ordered_json cli_error_json(const std::string &file, const kalium::status &error) {
-    nlohmann::ordered_json j;
-    j["file"] = file;
-    j["error"] = error.message();
-    j["error_code"] = kalium::status_code_name(error.code());
-    return j;
+    return kalium::file_error_json(file, error);
 }
 
 bool cli_parse_number(const char *text, double &out) {

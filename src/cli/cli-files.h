@@ -2,6 +2,7 @@
 // the subcommands.
 #pragma once
 
+#include "ecg/files.h"
 #include "kalium.h"
 
 #include <nlohmann/json.hpp>
@@ -9,12 +10,8 @@
 #include <string>
 #include <vector>
 
-struct cli_input {
-    std::string path;                  // as given on the command line
-    std::vector<uint8_t> bytes;
-    std::vector<cli_input> companions; // for a WFDB header: the signal files it names, from its folder
-    std::string error;                 // why the file could not be loaded ("" when loaded)
-};
+// One file given on the command line, loaded with its WFDB companions (ecg/files.h, shared with the Python module).
+using cli_input = kalium::ecg_file;
 
 // The whole regular file at path (at most kalium's per-file limit); on failure `error` says why, naming the path.
 bool cli_read_file(const std::string &path, std::vector<uint8_t> &bytes, std::string &error);

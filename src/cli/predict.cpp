@@ -10,12 +10,12 @@
 // When PATH.sha256 exists (the shipped manifest) the file's sha256 must match it.
 #include "cli-commands.h"
 #include "cli-files.h"
+#include "nn/predict-file.h"
 #include "nn/prediction-json.h"
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <optional>
 #include <unistd.h>
 
 #ifndef KALIUM_DEFAULT_MODEL
@@ -25,13 +25,6 @@
 namespace {
 
 const char *lead_name(size_t l) { return kalium::lead_id_name(static_cast<kalium::lead_id>(l)); }
-
-nlohmann::ordered_json prediction_json(const std::string &file, const kalium::k_prediction &p) {
-    nlohmann::ordered_json j;
-    j["file"] = file;
-    kalium::prediction_json_add(j, p, kalium::prediction_json_shape::cli);
-    return j;
-}
 
 // RFC 4180 field: quoted when it holds a comma, quote or line break.
 std::string csv_field(const std::string &s) {
@@ -157,30 +150,15 @@ int cli_predict(int argc, char **argv) {
         const char *env = std::getenv("KALIUM_MODEL");
         model_path = env && *env ? env : KALIUM_DEFAULT_MODEL;
     }
-    std::vector<uint8_t> model_bytes, manifest;
-    std::string read_error;
-    if (!cli_read_file(model_path, model_bytes, read_error)) {
-        std::fprintf(stderr, "kalium predict: cannot read the model file %s\n", read_error.c_str());
-        return 1;
-    }
     kalium::model_options model_options;
     model_options.threads = threads;
     if (int8) model_options.arithmetic = kalium::model_options::precision::int8;
     model_options.winograd = !direct;
-    if (cli_read_file(model_path + ".sha256", manifest, read_error)) {
-        model_options.expected_sha256 = kalium::sha256_from_manifest(std::string(manifest.begin(), manifest.end()));
-        if (model_options.expected_sha256.empty()) {
-            std::fprintf(stderr, "kalium predict: %s.sha256 holds no sha256\n", model_path.c_str());
-            return 1;
-        }
-    }
-    auto model = kalium::k_model::load(model_bytes.data(), model_bytes.size(), model_options);
+    auto model = kalium::load_model_file(model_path, model_options);  // with PATH.sha256 when present
     if (!model) {
-        std::fprintf(stderr, "kalium predict: %s: %s\n", model_path.c_str(), model.error().message().c_str());
+        std::fprintf(stderr, "kalium predict: %s\n", model.error().message().c_str());
         return 1;
     }
-    model_bytes.clear();
-    model_bytes.shrink_to_fit();
 
     const bool show_progress = progress == 1 || (progress == -1 && paths.size() > 10 && isatty(STDERR_FILENO));
     int failures = 0;
@@ -191,31 +169,19 @@ int cli_predict(int argc, char **argv) {
     for (const std::string &path : paths) {
         std::vector<cli_input> inputs = cli_load_inputs({path});
         const cli_input &input = inputs.front();
-        kalium::status error;
-        kalium::result<kalium::ecg_record> record = cli_read_record(input, options);
-        std::optional<kalium::k_prediction> prediction;
-        if (!record) {
-            error = record.error();
-        } else if (auto prepared = kalium::ecg_prepare_input(record.value()); !prepared) {
-            error = prepared.error();
-        } else if (auto p = model.value()->predict(prepared.value()); !p) {
-            error = p.error();
-        } else {
-            prediction = std::move(p.value());
-            // the reader's warnings (preparation's are in the prediction already)
-            prediction->warnings.insert(prediction->warnings.begin(), record->warnings.begin(), record->warnings.end());
-        }
+        // The same steps and JSON as kalium_core.Model (src/python), from nn/predict-file.h and nn/prediction-json.h.
+        const kalium::result<kalium::k_prediction> prediction = kalium::predict_record(*model.value(), cli_read_record(input, options));
         if (!prediction) failures++;
         if (format == csv) {
-            std::printf("%s\n", csv_row(input.path, prediction ? &*prediction : nullptr, prediction ? "" : error.message()).c_str());
+            std::printf("%s\n", csv_row(input.path, prediction ? &prediction.value() : nullptr, prediction ? "" : prediction.error().message()).c_str());
         } else {
-            nlohmann::ordered_json j = prediction ? prediction_json(input.path, *prediction) : cli_error_json(input.path, error);
-            if (format == jsonl) std::printf("%s\n", cli_json_text(j, -1).c_str());
+            nlohmann::ordered_json j = kalium::prediction_file_json(input.path, prediction);
+            if (format == jsonl) std::printf("%s\n", kalium::json_text(j, -1).c_str());
             else all.push_back(std::move(j));
         }
         if (format != json) std::fflush(stdout);
         if (show_progress) draw_progress(++done, paths.size(), path);
     }
-    if (format == json) std::printf("%s\n", cli_json_text(all, 2).c_str());
+    if (format == json) std::printf("%s\n", kalium::json_text(all, 2).c_str());
     return failures ? 1 : 0;
 }

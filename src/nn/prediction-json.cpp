@@ -47,4 +47,24 @@ void prediction_json_add(nlohmann::ordered_json &j, const k_prediction &p, predi
     j["model"] = {{"name", p.model_name}, {"sha256", p.model_sha256}};
 }
 
+nlohmann::ordered_json prediction_file_json(const std::string &file, const result<k_prediction> &prediction) {
+    if (!prediction) return file_error_json(file, prediction.error());
+    nlohmann::ordered_json j;
+    j["file"] = file;
+    prediction_json_add(j, prediction.value(), prediction_json_shape::cli);
+    return j;
+}
+
+nlohmann::ordered_json file_error_json(const std::string &file, const status &error) {
+    nlohmann::ordered_json j;
+    j["file"] = file;
+    j["error"] = error.message();
+    j["error_code"] = status_code_name(error.code());
+    return j;
+}
+
+std::string json_text(const nlohmann::ordered_json &j, int indent) {
+    return j.dump(indent, ' ', /*ensure_ascii=*/false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 }  // namespace kalium

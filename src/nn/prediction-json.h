@@ -28,4 +28,15 @@ enum class prediction_json_shape { cli, app };
 // Adds the prediction's keys (above) to `out`, which must be a JSON object (or null: it becomes one).
 void prediction_json_add(nlohmann::ordered_json &out, const k_prediction &p, prediction_json_shape shape);
 
+// The prediction JSON of one file, as `kalium predict` prints it (json, one element; jsonl, one line) and the
+// Python module kalium_core returns it: {"file", then the keys above in the cli shape} when the file was
+// predicted, else file_error_json. `file` is the path as the user gave it.
+nlohmann::ordered_json prediction_file_json(const std::string &file, const result<k_prediction> &prediction);
+// {"file", "error" (the status's message, which names the file and what is wrong), "error_code"
+// (status_code_name)}: what every `kalium` command and kalium_core report for a file they could not use.
+nlohmann::ordered_json file_error_json(const std::string &file, const status &error);
+// The text of such JSON as kalium writes it: indent < 0 one line (JSONL), else pretty-printed; bytes that
+// are not UTF-8 (Latin-1 statements in some files) are replaced, never thrown.
+std::string json_text(const nlohmann::ordered_json &j, int indent);
+
 }  // namespace kalium

@@ -8,19 +8,28 @@
 //   x["values_mv"]                                  # (12, 1250) float32: the network input, mV
 //   e = kc.measure(rec["samples_uv"], rec["fs_hz"], rec["lead_names"])
 //   e["qt_ms"], e["qrs_axis_deg"]                   # the 8 EMPs (None when not measurable), e["warnings"]
+//   m = kc.Model()                                  # the shipped weights (or a path), loaded once, sha256 checked
+//   json.loads(m.predict_file("ecg.xml"))           # the prediction JSON of `kalium predict`, as one line of text
+//   m.predict_bytes(name, data, companions), m.predict_record(kc.read(path))   # the same from bytes, a record
 //
-// Errors raise ValueError with the core's message (which names the file and what is wrong).
+// Errors raise ValueError with the core's message (which names the file and what is wrong), except in the
+// Model's predictions: a file that cannot be predicted gives {"file", "error", "error_code"}, as the CLI does.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "ecg/files.h"
 #include "kalium.h"
+#include "nn/predict-file.h"
+#include "nn/prediction-json.h"
+
+#include <cstdlib>
+#include <memory>
+#include <mutex>
 
 namespace py = pybind11;
 using namespace kalium;
@@ -109,32 +118,15 @@ py::dict read_bytes(const std::string &name, const py::bytes &data,
     return record_dict(record.value());
 }
 
-std::string slurp(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw py::value_error(path + ": cannot open the file");
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-std::string base_name(const std::string &path) {
-    const size_t slash = path.find_last_of('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-// Reads a file by path; a WFDB header's signal files are looked up beside it (every .dat named in the .hea
-// is found by ecg_read among the companions, so all files of the folder with the record's stem are given).
+// Reads a file by path, as the CLI does (ecg/files.h): a WFDB header's companions are every file it names
+// (.dat, .mat, .xyz, ...) that exists in its folder.
 py::dict read_path(const std::string &path, double csv_fs_hz, double csv_uv_per_unit) {
-    std::vector<std::pair<std::string, py::bytes>> companions;
-    const std::string name = base_name(path);
-    const size_t dot = name.rfind('.');
-    if (dot != std::string::npos && (name.substr(dot) == ".hea" || name.substr(dot) == ".HEA")) {
-        const std::string dir = path.substr(0, path.size() - name.size());
-        const std::string stem = name.substr(0, dot);
-        for (const char *ext : {".dat", ".DAT"}) {
-            std::ifstream probe(dir + stem + ext, std::ios::binary);
-            if (probe) companions.emplace_back(stem + ext, py::bytes(slurp(dir + stem + ext)));
-        }
-    }
-    return read_bytes(name, py::bytes(slurp(path)), companions, csv_fs_hz, csv_uv_per_unit);
+    result<ecg_record> record = [&] {
+        py::gil_scoped_release release;
+        return read_ecg_file(load_ecg_file(path), make_options(csv_fs_hz, csv_uv_per_unit));
+    }();
+    if (!record) raise(record.error());
+    return record_dict(record.value());
 }
 
 // A record from an array: leads named as the 12 standard leads (or by `lead_names`), fs_hz, microvolts.
@@ -240,10 +232,113 @@ std::vector<float> from_array(const float_array &a) {
     return std::vector<float>(a.data(), a.data() + a.size());
 }
 
+// A record given as the dict kc.read returns (samples_uv, fs_hz, lead_names, and when present lead_derived,
+// warnings, source_name), so that predicting it gives what predicting its file gives.
+ecg_record record_from_dict(const py::dict &rec) {
+    for (const char *key : {"samples_uv", "fs_hz", "lead_names"})
+        if (!rec.contains(key)) throw py::value_error(std::string("record: no '") + key + "' (give the dict kalium_core.read returns)");
+    ecg_record record = record_from_array(rec["samples_uv"].cast<float_array>(), rec["fs_hz"].cast<double>(),
+                                          rec["lead_names"].cast<std::vector<std::string>>());
+    if (rec.contains("source_name")) record.source_name = rec["source_name"].cast<std::string>();
+    if (rec.contains("warnings")) record.warnings = rec["warnings"].cast<std::vector<std::string>>();
+    if (rec.contains("lead_derived")) {
+        // record_from_array sorted the leads; match the flags by name
+        const auto names = rec["lead_names"].cast<std::vector<std::string>>();
+        const auto derived = rec["lead_derived"].cast<std::vector<bool>>();
+        if (derived.size() != names.size())
+            throw py::value_error("record: " + std::to_string(derived.size()) + " lead_derived flags for " +
+                                  std::to_string(names.size()) + " lead_names");
+        for (ecg_lead &lead : record.leads)
+            for (size_t i = 0; i < names.size(); i++)
+                if (names[i] == lead.name) lead.derived = derived[i];
+    }
+    return record;
+}
+
+// ECG12Net loaded once from a weights file (with its .sha256 manifest when present, as `kalium predict`), and
+// its predictions as the prediction JSON text of `kalium predict` (nn/prediction-json.h): the same code writes
+// both, so a row of the archive scorer is a line of `kalium predict --format jsonl`.
+class py_model {
+public:
+    py_model(const std::string &path, int threads, const std::string &precision, const std::string &expected_sha256) {
+        if (threads < 1 || threads > 64) throw py::value_error("threads: must be 1-64 (got " + std::to_string(threads) + ")");
+        model_options options;
+        options.threads = threads;
+        options.expected_sha256 = expected_sha256;
+        if (precision == "int8") options.arithmetic = model_options::precision::int8;
+        else if (precision == "f32-direct") options.winograd = false;
+        else if (precision != "f32") throw py::value_error("precision: must be f32, f32-direct or int8 (got '" + precision + "')");
+        path_ = path;
+        if (path_.empty()) {
+            const char *env = std::getenv("KALIUM_MODEL");
+            path_ = env && *env ? env : KALIUM_DEFAULT_MODEL;
+        }
+        result<std::unique_ptr<k_model>> model = [&] {
+            py::gil_scoped_release release;
+            return load_model_file(path_, options);
+        }();
+        if (!model) raise(model.error());
+        model_ = std::move(model).value();
+    }
+
+    const std::string &path() const { return path_; }
+    const std::string &name() const { return model_->name(); }
+    const std::string &sha256() const { return model_->sha256(); }
+
+    std::string predict_file(const std::string &path, double csv_fs_hz, double csv_uv_per_unit) {
+        py::gil_scoped_release release;
+        const ecg_file file = load_ecg_file(path);
+        return predict_locked(path, read_ecg_file(file, make_options(csv_fs_hz, csv_uv_per_unit)));
+    }
+
+    std::string predict_bytes(const std::string &name, const py::bytes &data,
+                              const std::vector<std::pair<std::string, py::bytes>> &companions, double csv_fs_hz,
+                              double csv_uv_per_unit) {
+        const std::string file_bytes = data;
+        std::vector<std::string> companion_bytes;
+        for (const auto &c : companions) companion_bytes.push_back(std::string(c.second));
+        py::gil_scoped_release release;
+        std::vector<named_bytes> others;
+        for (size_t i = 0; i < companions.size(); i++)
+            others.push_back({companions[i].first, reinterpret_cast<const uint8_t *>(companion_bytes[i].data()), companion_bytes[i].size()});
+        return predict_locked(name, ecg_read({name, reinterpret_cast<const uint8_t *>(file_bytes.data()), file_bytes.size()}, others,
+                                             make_options(csv_fs_hz, csv_uv_per_unit)));
+    }
+
+    std::string predict_record_dict(const py::dict &rec, const std::string &file) {
+        ecg_record record = record_from_dict(rec);
+        const std::string name = file.empty() ? record.source_name : file;
+        py::gil_scoped_release release;
+        return predict_locked(name, std::move(record));
+    }
+
+private:
+    // k_model::predict reuses one runtime and is not thread-safe: one prediction at a time per Model.
+    std::string predict_locked(const std::string &file, const result<ecg_record> &record) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return json_text(prediction_file_json(file, predict_record(*model_, record)), -1);
+    }
+
+    std::string path_;
+    std::unique_ptr<k_model> model_;
+    std::mutex mutex_;
+};
+
+py::list write_wfdb(const float_array &samples_uv, double fs_hz, const std::vector<std::string> &lead_names,
+                    const std::string &record_name) {
+    const ecg_record record = record_from_array(samples_uv, fs_hz, lead_names);
+    result<std::vector<written_file>> files = ecg_write_wfdb(record, record_name);
+    if (!files) raise(files.error());
+    py::list out;
+    for (const written_file &f : files.value())
+        out.append(py::make_tuple(f.name, py::bytes(reinterpret_cast<const char *>(f.bytes.data()), f.bytes.size())));
+    return out;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(kalium_core, m) {
-    m.doc() = "kalium's C++ core: ECG file readers and the network's input preparation";
+    m.doc() = "kalium's C++ core: ECG file readers, the network's input preparation and ECG12Net";
     m.attr("__version__") = version_string();
     m.attr("network_fs_hz") = k_network_fs_hz;
     m.attr("network_window_samples") = k_network_window_samples;
@@ -252,8 +347,40 @@ PYBIND11_MODULE(kalium_core, m) {
     m.attr("standard_leads") = leads;
 
     m.def("read", &read_path, py::arg("path"), py::arg("csv_fs_hz") = 0.0, py::arg("csv_uv_per_unit") = 0.0,
-          "Reads an ECG file (any supported format; for WFDB give the .hea) -> dict with samples_uv "
-          "(leads, samples) float32, fs_hz, lead_names, format, cart_measurements, warnings, ...");
+          "Reads an ECG file (any supported format; for WFDB give the .hea: every file it names in its folder is "
+          "read with it, as `kalium predict` does) -> dict with samples_uv (leads, samples) float32, fs_hz, "
+          "lead_names, lead_derived, format, cart_measurements, warnings, ...");
+    m.def("sniff_format", [](const py::bytes &data) {
+        const std::string bytes = data;
+        return ecg_sniff_format(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size());
+    }, py::arg("data"), "The ECG format of a file's bytes, by content ('wfdb', 'philips-xml', ..., or '' if none)");
+    m.def("wfdb_named_files", [](const py::bytes &header, const std::string &header_name) {
+        const std::string bytes = header;
+        return wfdb_named_files(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), header_name);
+    }, py::arg("header"), py::arg("header_name"),
+          "The file names a WFDB header names (its signal files), the companions read() and `kalium predict` load "
+          "from its folder");
+    m.def("write_wfdb", &write_wfdb, py::arg("samples_uv"), py::arg("fs_hz"), py::arg("lead_names") = std::vector<std::string>{},
+          py::arg("record_name") = "record",
+          "A record as WFDB format 16 (ecg_write_wfdb) -> [(file name, bytes)]: the .hea and the .dat");
+    py::class_<py_model>(m, "Model", "ECG12Net loaded once from a .kmodel file (sha256-checked against PATH.sha256 "
+                                     "when present); predictions are the prediction JSON text of `kalium predict`")
+        .def(py::init<const std::string &, int, const std::string &, const std::string &>(), py::arg("path") = "",
+             py::arg("threads") = 1, py::arg("precision") = "f32", py::arg("expected_sha256") = "",
+             "path: the weights (default $KALIUM_MODEL, else the shipped model/ecg12net-1.kmodel); threads 1-64; "
+             "precision f32, f32-direct or int8; expected_sha256: the file must have it (as well as its manifest's)")
+        .def_property_readonly("path", &py_model::path)
+        .def_property_readonly("name", &py_model::name)
+        .def_property_readonly("sha256", &py_model::sha256)
+        .def("predict_file", &py_model::predict_file, py::arg("path"), py::arg("csv_fs_hz") = 0.0,
+             py::arg("csv_uv_per_unit") = 0.0,
+             "Reads (with WFDB companions) and predicts one file -> one line of `kalium predict --format jsonl`: "
+             "the prediction JSON, or {file, error, error_code}")
+        .def("predict_bytes", &py_model::predict_bytes, py::arg("name"), py::arg("data"),
+             py::arg("companions") = std::vector<std::pair<std::string, py::bytes>>{}, py::arg("csv_fs_hz") = 0.0,
+             py::arg("csv_uv_per_unit") = 0.0, "predict_file for bytes; companions: [(name, bytes)] (WFDB signal files)")
+        .def("predict_record", &py_model::predict_record_dict, py::arg("record"), py::arg("file") = "",
+             "Predicts a record dict from read() (file: the JSON's \"file\", default the record's source_name)");
     m.def("read_bytes", &read_bytes, py::arg("name"), py::arg("data"),
           py::arg("companions") = std::vector<std::pair<std::string, py::bytes>>{}, py::arg("csv_fs_hz") = 0.0,
           py::arg("csv_uv_per_unit") = 0.0, "Reads an ECG from bytes; companions: [(name, bytes)] (WFDB .dat)");
