@@ -1,0 +1,210 @@
+"""`kalium_archive score`: every input file scored once, on a local or remote Dask cluster, into SQLite.
+
+The driver (this process) finds the files (inputs.py), leaves out those the results file already has, and
+submits batches of about 64 files (Dask's per-task overhead is about 2 ms; a batch makes it ~0.03 ms per ECG)
+to the workers, never more than a few per worker thread at a time, so the client's memory stays that of a few
+batches however large the archive. It alone writes the results (one transaction per batch).
+
+A worker that dies (out of memory, a crash in the C++ core) loses nothing: Dask reschedules its tasks on the
+other workers. A batch during which workers keep dying is declared bad by Dask's scheduler (KilledWorker after
+distributed.scheduler.allowed-failures deaths); its files are then sent again one per task, and a file that
+still kills its worker becomes an error row. The run ends with a summary: scored, failed, already done, ECGs/s.
+"""
+import json
+import logging
+import os
+import sys
+import time
+from collections import deque
+from pathlib import Path
+
+from kalium_archive import inputs as archive_inputs
+from kalium_archive.store import ResultStore, StoreError
+from kalium_archive.work import ModelLoadError, score_batch
+
+ROOT = Path(__file__).resolve().parents[3]  # src/python/kalium_archive -> the checkout
+SHIPPED_MODEL = ROOT / "model" / "ecg12net-1.kmodel"
+
+EXIT_OK, EXIT_FILES_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 3
+
+
+class RunAborted(Exception):
+    """The run cannot go on (model cannot be loaded on a worker, scheduler lost); a rerun resumes it."""
+
+
+def default_model_path():
+    return os.environ.get("KALIUM_MODEL") or str(SHIPPED_MODEL)
+
+
+def _error_json(file, message, code):
+    """The row of a file that could not be scored: the shape of `kalium predict`'s error objects."""
+    return json.dumps({"file": file, "error": message, "error_code": code}, ensure_ascii=False, separators=(",", ":"))
+
+
+def _batches(paths, store, batch_size, retry_errors, counts):
+    """Batches of up to batch_size paths that the store has no row for (counts["already"] the others)."""
+    pending = []
+    chunk = []
+
+    def flush_chunk():
+        missing = store.missing(chunk, retry_errors)
+        counts["already"] += len(chunk) - len(missing)
+        pending.extend(missing)
+        chunk.clear()
+
+    for path in paths:
+        chunk.append(path)
+        if len(chunk) >= batch_size:
+            flush_chunk()
+            while len(pending) >= batch_size:
+                yield pending[:batch_size]
+                del pending[:batch_size]
+    flush_chunk()
+    while pending:
+        yield pending[:batch_size]
+        del pending[:batch_size]
+
+
+def open_cluster(scheduler, scheduler_file, workers, memory_limit, security):
+    """(client, local cluster or None). local: one single-threaded worker process per core, all on 127.0.0.1."""
+    from distributed import Client, LocalCluster
+
+    if scheduler_file:
+        return Client(scheduler_file=scheduler_file, security=security), None
+    if scheduler != "local":
+        return Client(scheduler, security=security), None
+    # Every socket on loopback: the scheduler and the nannies/workers on 127.0.0.1, and their HTTP servers
+    # (Dask opens them on all interfaces unless told; without bokeh they serve /health, /metrics, /info).
+    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                           host="127.0.0.1", dashboard_address="127.0.0.1:0", worker_dashboard_address="127.0.0.1:0",
+                           memory_limit=memory_limit, silence_logs=logging.ERROR)
+    return Client(cluster), cluster
+
+
+def score(paths, out, *, model_path=None, precision="f32", scheduler="local", scheduler_file=None, workers=None,
+          memory_limit="auto", security=None, batch_size=64, in_flight_per_thread=3, retry_errors=False,
+          progress=None, log=sys.stderr):
+    """Scores paths (an iterable of file paths, see inputs.iter_inputs) into the SQLite file `out`.
+
+    Returns the summary dict: scored, failed, already (had a row before), split (batches retried one file per
+    task), workers, seconds, ecgs_per_s (files scored or failed in this run per second of the whole run).
+    Raises StoreError / ValueError for a results file or model that cannot be used, RunAborted when the cluster
+    cannot go on.
+    """
+    import kalium_core
+    from distributed import as_completed
+    from distributed.scheduler import KilledWorker
+    from tqdm import tqdm
+
+    started = time.monotonic()
+    # The model is loaded here once to check it (and its manifest) before any cluster starts; the workers must
+    # then find the same bytes at the same path (shared storage, or the same checkout on every machine).
+    model = kalium_core.Model(model_path or default_model_path(), precision=precision)
+    spec = {"path": model.path, "sha256": model.sha256, "precision": precision}
+    store = ResultStore(out, model.name, model.sha256)
+    del model
+
+    counts = {"scored": 0, "failed": 0, "already": 0, "split": 0, "worker_deaths_seen": 0}
+    client, cluster = open_cluster(scheduler, scheduler_file, workers, memory_limit, security)
+    try:
+        client.wait_for_workers(1, timeout=120)
+        threads = sum(client.nthreads().values())
+        max_in_flight = max(2, in_flight_per_thread * threads)
+        bar = tqdm(unit="ECG", file=log, disable=not (log.isatty() if progress is None else progress),
+                   dynamic_ncols=True, smoothing=0.05)
+        batches = _batches(paths, store, batch_size, retry_errors, counts)
+        singles = deque()
+        in_flight = {}
+        finished = as_completed()
+
+        def submit(batch):
+            future = client.submit(score_batch, batch, spec, pure=False)
+            in_flight[future] = batch
+            finished.add(future)
+
+        def fill():
+            while len(in_flight) < max_in_flight:
+                if singles:
+                    submit([singles.popleft()])
+                    continue
+                batch = next(batches, None)
+                if batch is None:
+                    return
+                submit(batch)
+
+        def store_rows(rows):
+            errors = store.write(rows)
+            counts["failed"] += errors
+            counts["scored"] += len(rows) - errors
+            bar.update(len(rows))
+
+        fill()
+        for future in finished:
+            batch = in_flight.pop(future)
+            if future.status == "finished":
+                store_rows(future.result())
+            elif future.status == "error":
+                error = future.exception()
+                if isinstance(error, ModelLoadError):
+                    raise RunAborted(str(error))
+                killed = isinstance(error, KilledWorker)
+                counts["worker_deaths_seen"] += killed
+                if len(batch) > 1:
+                    # Which file did it? Score each on its own; the others then cost a task each, once.
+                    counts["split"] += 1
+                    singles.extend(batch)
+                    bar.write(f"kalium_archive: a batch of {len(batch)} files (from {batch[0]}) "
+                              f"{'killed its workers' if killed else f'failed ({error!r})'}: scoring them one by one",
+                              file=log)
+                else:
+                    message = (f"{batch[0]}: the worker scoring this file died each time it tried ({error})" if killed
+                               else f"{batch[0]}: scoring failed on the worker: {error!r}")
+                    store_rows([(batch[0], _error_json(batch[0], message, "worker_died" if killed else "internal"))])
+            else:  # cancelled or lost: the scheduler is gone or closing
+                raise RunAborted(f"a batch ({batch[0]} ...) was {future.status}: the Dask scheduler was lost")
+            future.release()
+            fill()
+        bar.close()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+        store.close()
+    seconds = time.monotonic() - started
+    done = counts["scored"] + counts["failed"]
+    return {**counts, "workers": threads, "seconds": seconds, "ecgs_per_s": done / seconds if seconds > 0 else 0.0}
+
+
+def run(args):
+    """The `score` subcommand (cli.py): returns the exit status."""
+    from distributed.security import Security
+
+    security = None
+    if args.tls_ca_file:
+        security = Security(tls_ca_file=args.tls_ca_file, tls_client_cert=args.tls_cert, tls_client_key=args.tls_key,
+                            require_encryption=True)
+    skipped = {}
+    paths = archive_inputs.iter_inputs(args.inputs, args.list or (), skipped)
+    try:
+        summary = score(paths, args.out, model_path=args.model, precision=args.precision, scheduler=args.scheduler,
+                        scheduler_file=args.scheduler_file, workers=args.workers, memory_limit=args.memory_limit,
+                        security=security, batch_size=args.batch_size, retry_errors=args.retry_errors,
+                        progress=args.progress)
+    except (StoreError, ValueError, OSError) as e:
+        print(f"kalium_archive score: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except RunAborted as e:
+        print(f"kalium_archive score: stopped: {e}. The results so far are in {args.out}; rerun to resume.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print(f"kalium_archive score: interrupted. The results so far are in {args.out}; rerun to resume.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    left_out = skipped["wfdb_companions"] + skipped["wfdb_annotations"]
+    print(f"kalium_archive score: {summary['scored']} scored, {summary['failed']} failed (error rows), "
+          f"{summary['already']} already in {args.out}; {left_out} WFDB signal/annotation files read with their "
+          f"header; {summary['workers']} workers, {summary['seconds']:.1f} s, {summary['ecgs_per_s']:.1f} ECGs/s"
+          + (f"; {summary['split']} batches rescored file by file" if summary["split"] else ""), file=sys.stderr)
+    if args.summary_json:
+        with open(args.summary_json, "w", encoding="utf-8") as f:
+            json.dump({**summary, **skipped}, f)
+    return EXIT_FILES_FAILED if summary["failed"] else EXIT_OK
