@@ -5,6 +5,7 @@
 #   kalium::catch2    Catch2 2.13 (Debian's single header)
 #   kalium::stb       stb_image_write (Debian's libstb-dev headers; the app's PNG report)
 #   kalium::sha256    SHA-256 of mbedtls 2.28 (bookworm source; only sha256.c and platform_util.c are built)
+#   kalium::libharu   the PDF library libharu 2.3.0 (bookworm source) with zlib 1.3.1 (trixie source); the PDF report
 
 add_library(kalium_pugixml STATIC "${KALIUM_THIRD_PARTY_DIR}/pugixml/src/pugixml.cpp")
 target_include_directories(kalium_pugixml SYSTEM PUBLIC "${KALIUM_THIRD_PARTY_DIR}/pugixml/src")
@@ -49,3 +50,28 @@ if(EMSCRIPTEN)
   target_compile_options(kalium_imgui PRIVATE -w)
   add_library(kalium::imgui ALIAS kalium_imgui)
 endif()
+
+# The PDF report (src/report): libharu 2.3.0 (bookworm source) with zlib 1.3.1 (trixie source) for its compressed
+# streams, the same sources for native and wasm. Only the files a vector page with text needs: no PNG images
+# (HPDF_NOPNGLIB), so no libpng. libharu ships hpdf_config.h only as a CMake template; the few settings it needs
+# are written here.
+set(zlib_dir "${KALIUM_THIRD_PARTY_DIR}/zlib")
+add_library(kalium_zlib STATIC)
+foreach(f adler32 compress crc32 deflate infback inffast inflate inftrees trees uncompr zutil)
+  target_sources(kalium_zlib PRIVATE "${zlib_dir}/${f}.c")
+endforeach()
+target_include_directories(kalium_zlib SYSTEM PUBLIC "${zlib_dir}")
+target_compile_options(kalium_zlib PRIVATE -w)
+set(libharu_dir "${KALIUM_THIRD_PARTY_DIR}/libharu")
+set(libharu_config_dir "${CMAKE_BINARY_DIR}/third_party/libharu")
+file(WRITE "${libharu_config_dir}/hpdf_config.h.new"
+  "/* written by cmake/third-party.cmake: libharu with zlib, without libpng */\n"
+  "#define LIBHPDF_HAVE_LIBZ 1\n#define LIBHPDF_HAVE_NOPNGLIB 1\n#define HPDF_NOPNGLIB 1\n"
+  "#define LIBHPDF_HAVE_STDLIB_H 1\n#define LIBHPDF_HAVE_STRING_H 1\n#define LIBHPDF_STDC_HEADERS 1\n")
+file(COPY_FILE "${libharu_config_dir}/hpdf_config.h.new" "${libharu_config_dir}/hpdf_config.h" ONLY_IF_DIFFERENT)
+file(GLOB libharu_sources "${libharu_dir}/src/hpdf_*.c")
+add_library(kalium_libharu STATIC ${libharu_sources})
+target_include_directories(kalium_libharu SYSTEM PUBLIC "${libharu_config_dir}" "${libharu_dir}/include")
+target_link_libraries(kalium_libharu PUBLIC kalium_zlib)
+target_compile_options(kalium_libharu PRIVATE -w)
+add_library(kalium::libharu ALIAS kalium_libharu)

@@ -62,7 +62,8 @@
     if (!r) return `${entry.name}: analysing…`;
     if (r.error) return `${entry.name}: could not be analysed: ${r.error}`;
     const warnings = r.warnings && r.warnings.length ? ` ${r.warnings.length} warning(s): ${r.warnings.join('; ')}.` : '';
-    return `${entry.name}: estimated serum potassium ${r.k_plus_display} mmol/L (${r.group_label}).${warnings}` +
+    const reliability = r.reliability ? ` ${r.reliability}.` : '';
+    return `${entry.name}: estimated serum potassium ${r.k_plus_display} mmol/L (${r.group_label}).${reliability}${warnings}` +
       ' Research use only, not a medical device.';
   }
 
@@ -76,6 +77,7 @@
     resultBox.dataset.kPlus = r && !r.error ? r.k_plus_display || '' : '';
     resultBox.dataset.group = r && !r.error ? r.group_label || '' : '';
     resultBox.dataset.error = r ? r.error || '' : '';
+    resultBox.dataset.reliability = r && !r.error ? r.reliability || '' : '';
   }
 
   function cell(row, text) {
@@ -92,7 +94,7 @@
     cell(row, r ? r.patient_id || '' : '');
     cell(row, r ? r.start_time || '' : '');
     cell(row, r ? (r.error ? 'error' : r.k_plus_display) : 'working');
-    cell(row, r ? (r.error ? r.error : r.group_label) : '');
+    cell(row, r ? (r.error ? r.error : r.group_label + (r.reliability ? ` (${r.reliability})` : '')) : '');
     cell(row, r && r.warnings ? String(r.warnings.length) : '');
     row.dataset.id = String(entry.id);
     row.dataset.file = entry.name;
@@ -100,6 +102,7 @@
     row.dataset.kPlus = r && !r.error ? r.k_plus_display : '';
     row.dataset.group = r && !r.error ? r.group_label : '';
     row.dataset.error = r ? r.error || '' : '';
+    row.dataset.reliability = r && !r.error ? r.reliability || '' : '';
     row.dataset.format = r ? r.format || '' : '';
     row.dataset.leads = r ? String(r.lead_count || 0) : '';
     row.dataset.sizeBytes = r ? String(r.size_bytes || 0) : '';
@@ -239,7 +242,7 @@
     const header = ['id', 'file', 'patient_id', 'start_time', 'format', 'duration_s', 'k_plus', 'k_plus_display', 'group_label',
       ...GROUP_KEYS.map((g) => 'p_' + g), 'k_range_low', 'k_range_high', 'k_plus_balanced', 'flag',
       ...GROUP_KEYS.map((g) => 'p_balanced_' + g), ...LEADS.map((l) => 'lead_k_' + l), ...LEADS.map((l) => 'attention_' + l),
-      ...MEASUREMENT_KEYS, ...MEASUREMENT_KEYS.map((k) => 'cart_' + k), 'warnings', 'error', 'model'];
+      ...MEASUREMENT_KEYS, ...MEASUREMENT_KEYS.map((k) => 'cart_' + k), 'reliability', 'warnings', 'error', 'model'];
     const lines = [header.map(csvField).join(',')];
     for (const entry of entries.values()) {
       const r = entry.result || {};
@@ -251,7 +254,7 @@
       const m = (obj) => MEASUREMENT_KEYS.map((k) => (obj && obj[k] !== null && obj[k] !== undefined ? obj[k] : ''));
       const row = [entry.id, entry.name, r.patient_id, r.start_time, r.format, r.duration_s, ok ? r.k_plus : '',
         ok ? r.k_plus_display : '', ok ? r.group_label : '', ...probs, ...range, ...balanced, ...arr(r.lead_k), ...arr(r.lead_attention),
-        ...m(r.measurements), ...m(r.cart_measurements), (r.warnings || []).join('; '),
+        ...m(r.measurements), ...m(r.cart_measurements), ok ? r.reliability || '' : '', (r.warnings || []).join('; '),
         entry.result ? r.error || '' : 'still analysing', r.model ? r.model.name : ''];
       lines.push(row.map(csvField).join(','));
     }
@@ -333,7 +336,13 @@
       viewBox.textContent = `Layout ${v.layout}, ${v.speed_mm_s} mm/s, ${v.gain_mm_mv} mm/mV, heatmap ${v.overlay ? 'on' : 'off'}` +
         (c ? `; caliper ${Math.round(c.dt_ms)} ms, ${Math.round(c.bpm)} bpm, ${Number(c.dv_mv).toFixed(2)} mV` : '');
     },
-    // Saves bytes from the app's heap as a file (the PNG report).
+    // The selected ECG's report as a download: 'pdf' (A4, vector; src/report), 'pdf-letter' or 'png'. True when
+    // it was made (the PDF at once, the PNG at the next frame); false when no analysed ECG is selected.
+    exportReport(kind = 'pdf') {
+      if (!appReady || !window.Module || !window.Module.ccall) return false;
+      return window.Module.ccall('kalium_web_export_report', 'number', ['string'], [String(kind)]) === 1;
+    },
+    // Saves bytes from the app's heap as a file (the PNG and PDF reports).
     downloadBytes(name, mime, ptr, len) {
       const bytes = window.Module.HEAPU8.slice(ptr, ptr + len);
       download(name, mime, bytes);

@@ -109,6 +109,28 @@ void action_report(app_state &app) {
     if (e && e->status == app_entry_status::done) app.report_requested = true;
     else app.notice = "Select an analysed ECG to export its report.";
 }
+}  // namespace
+
+bool app_export_pdf(app_state &app, kalium::report_paper paper) {
+    const app_entry *e = app_selected_entry(app);
+    if (!e || e->status != app_entry_status::done) {
+        app.notice = "Select an analysed ECG to export its PDF report.";
+        return false;
+    }
+    auto pdf = kalium::report_pdf(*e, {paper, std::string("kalium ") + kalium::version_string()});
+    if (!pdf) {
+        app.notice = pdf.error().message();
+        return false;
+    }
+    const std::string name = kalium::report_file_name(e->name);
+    if (app.hooks.download_bytes)
+        app.hooks.download_bytes(name.c_str(), "application/pdf", pdf.value().data(), pdf.value().size(), app.hooks.user);
+    app.notice = "PDF report saved: " + name;
+    return true;
+}
+
+namespace {
+
 void action_cycle_layout(app_state &app) {
     app_view &v = app.view;
     v.layout = v.layout == app_layout::l3x4_rhythm ? app_layout::l6x2
@@ -151,6 +173,7 @@ void handle_shortcuts(app_state &app) {
     if (pressed(ImGuiKey_E)) action_export(app, "csv");
     if (pressed(ImGuiKey_J)) action_export(app, "json");
     if (pressed(ImGuiKey_P)) action_report(app);
+    if (pressed(ImGuiKey_R)) app_export_pdf(app, kalium::report_paper::a4);
     if (pressed(ImGuiKey_Escape)) {
         v.caliper.present = false;
         v.caliper_mode = false;
@@ -197,7 +220,8 @@ void draw_top_bar(app_state &app) {
                                       [](const app_entry &e) { return e.status != app_entry_status::working; });
     // Right-aligned action buttons; the subtitle only when there is room for it too, and the buttons on a
     // line of their own when even they do not fit beside the title.
-    const char *labels[] = {"Open ECG files", "Try an example", "Export CSV", "Export JSON", "Export PNG", "Calibrate screen"};
+    const char *labels[] = {"Open ECG files", "Try an example", "Export CSV", "Export JSON", "Export PNG", "Export PDF",
+                            "Calibrate screen"};
     float width = 0.0f;
     for (const char *l : labels) width += ImGui::CalcTextSize(l).x + 2 * ImGui::GetStyle().FramePadding.x + ImGui::GetStyle().ItemSpacing.x;
     char subtitle[96];
@@ -225,9 +249,12 @@ void draw_top_bar(app_state &app) {
     ImGui::SameLine();
     if (ImGui::Button(labels[4])) action_report(app);
     tooltip("The selected ECG with its overlays and result as a PNG report (P).");
+    ImGui::SameLine();
+    if (ImGui::Button(labels[5])) app_export_pdf(app, kalium::report_paper::a4);
+    tooltip("The selected ECG as a printable A4 PDF report: 25 mm/s, 10 mm/mV on a 1 mm / 5 mm grid, with the result (R).");
     ImGui::EndDisabled();
     ImGui::SameLine();
-    if (ImGui::Button(labels[5])) app.calibration.open = true;
+    if (ImGui::Button(labels[6])) app.calibration.open = true;
     tooltip("Match a credit card on screen so ECGs are drawn at true millimetres.");
 }
 
@@ -356,7 +383,7 @@ void draw_status_bar(app_state &app) {
         ImGui::TextUnformatted(app.notice.c_str());
     }
     const char *keys = "O open \u00b7 X examples \u00b7 H heatmap \u00b7 L layout \u00b7 S speed \u00b7 G gain \u00b7 C caliper \u00b7 "
-                       "E/J/P export \u00b7 \u2191\u2193 entries";
+                       "E/J/P/R export \u00b7 \u2191\u2193 entries";
     const float w = ImGui::CalcTextSize(keys).x;
     ImGui::SameLine();
     if (ImGui::GetContentRegionAvail().x > w + 20.0f * app.device_pixel_ratio) {

@@ -15,6 +15,7 @@
 
 #include "entry.h"
 #include "paper-grid.h"
+#include "report.h"
 
 #include <imgui.h>
 
@@ -129,6 +130,10 @@ app_entry *app_selected_entry(app_state &app);
 bool app_select(app_state &app, int id, bool tell_page);
 // The view state as app-contract's kalium.mirrorView JSON.
 std::string app_view_json(const app_state &app);
+
+// The PDF report of the selected ECG (src/report/report.h), handed to hooks.download_bytes as <ECG name>.pdf.
+// False, with app.notice saying why, when no analysed ECG is selected.
+bool app_export_pdf(app_state &app, kalium::report_paper paper);
 
 // PNG report (report.cpp). The platform renders app_report_frame into an offscreen framebuffer of
 // app_report_size() pixels, reads it back (RGBA, bottom row first as glReadPixels gives it) and calls

@@ -8,7 +8,9 @@
 //   [SECTION] Calibration dialog
 #include "panels.h"
 #include "ecg-view.h"
+#include "analysis.h"  // analysis_reliability_text (src/report/reliability.cpp)
 #include "kalium.h"
+#include "report.h"    // report_lead_k_far
 
 #include <imgui.h>
 
@@ -189,6 +191,12 @@ void panel_result(app_state &app, const app_entry *entry, bool compact) {
         ImGui::TextWrapped("%s", text);
         ImGui::PopStyleColor();
     }
+    if (!r.reliability_reasons.empty()) {
+        // the reliability mark: why this number should be trusted less (a wide QRS is never one of the reasons)
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.70f, 0.25f, 0.0f, 1.0f));
+        ImGui::TextWrapped("%s", kalium::analysis_reliability_text(r.reliability_reasons).c_str());
+        ImGui::PopStyleColor();
+    }
     if (r.has_k_range) {
         ImGui::Text("%.0f %% range %s\u2013%s mEq/L", r.k_range_level * 100.0, k_text(r.k_low).c_str(),
                     k_text(r.k_high).c_str());
@@ -241,8 +249,10 @@ void panel_result(app_state &app, const app_entry *entry, bool compact) {
                 if (l < static_cast<int>(r.lead_k.size())) {
                     ImGui::TableSetColumnIndex(1);
                     const double k = r.lead_k[l];
-                    // the main estimate's rule: no value outside 1.5-7.5 is shown as if it were one
-                    std::snprintf(text, sizeof(text), "%s", k_text(k).c_str());
+                    // the main estimate's rule: no value outside 1.5-7.5 is shown as if it were one; "!" marks a
+                    // lead far from the estimate's range (report_lead_k_far)
+                    const bool far = kalium::report_lead_k_far(k, r);
+                    std::snprintf(text, sizeof(text), "%s%s", k_text(k).c_str(), far ? " !" : "");
                     const int g = kalium::k_group_of(k);
                     bar(app, static_cast<float>((k - 1.5) / 6.0), ecg_group_colour(g, 0.85f), text, col_w - ImGui::CalcTextSize("-00.0 ").x);
                 }
@@ -369,6 +379,12 @@ void panel_worklist(app_state &app) {
                 ImGui::SameLine();
                 ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(ecg_group_colour(r.k_plus_flag == "hypokalemia" ? 1 : 3)),
                                    "\u00b7 %s flag", r.k_plus_flag.c_str());
+            }
+            if (!r.reliability_reasons.empty()) {  // the reliability mark, its reasons on hover
+                ImGui::SameLine();
+                ImGui::TextColored(ImVec4(0.70f, 0.25f, 0.0f, 1.0f), "\u00b7 %s: less reliable",
+                                   r.reliability_reasons.size() == 1 ? r.reliability_reasons[0].c_str() : "several reasons");
+                if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", kalium::analysis_reliability_text(r.reliability_reasons).c_str());
             }
         } else if (e.status == app_entry_status::failed) {
             ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.55f, 0.08f, 0.04f, 1.0f));

@@ -24,6 +24,7 @@ const cli_command k_commands[] = {
     {"predict", "estimate serum K+ from ECG files with ECG12Net (JSON, JSONL or CSV)", cli_predict},
     {"convert", "write ECG files as WFDB (format 16) or CSV", cli_convert},
     {"measure", "heart rate, PR, QRS, QT, QTc, P/QRS/T axes and signal quality of ECG files (JSON, JSONL)", cli_measure},
+    {"report", "a printable one-page PDF report per ECG: ECG at 25 mm/s and 10 mm/mV, K+ and its context", cli_report},
     {"version", "print the version and what this build is", cmd_version},
 };
 

@@ -27,6 +27,8 @@
 #include <emscripten/console.h>
 #include <emscripten/html5.h>
 
+#include <cstring>
+
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -273,6 +275,24 @@ extern "C" EMSCRIPTEN_KEEPALIVE void kalium_web_result(int id, const char *resul
 extern "C" EMSCRIPTEN_KEEPALIVE void kalium_web_progress(int done, int total) {
     if (!g_runner) return;
     app_set_progress(g_runner->app, done, total);
+}
+
+// window.kalium.exportReport(kind): the selected ECG's report as a download. kind "pdf" (A4) or "pdf-letter"
+// makes the PDF now (src/report) and returns 1; "png" asks for the PNG report (drawn at the next frame) and
+// returns 1; 0 when there is no analysed ECG selected or the kind is unknown (app.notice says why).
+extern "C" EMSCRIPTEN_KEEPALIVE int kalium_web_export_report(const char *kind) {
+    if (!g_runner || !kind) return 0;
+    app_state &app = g_runner->app;
+    if (std::strcmp(kind, "pdf") == 0) return app_export_pdf(app, kalium::report_paper::a4) ? 1 : 0;
+    if (std::strcmp(kind, "pdf-letter") == 0) return app_export_pdf(app, kalium::report_paper::letter) ? 1 : 0;
+    if (std::strcmp(kind, "png") == 0) {
+        const app_entry *e = app_selected_entry(app);
+        if (!e || e->status != app_entry_status::done) return 0;
+        app.report_requested = true;
+        return 1;
+    }
+    app.notice = std::string("unknown report kind '") + kind + "' (pdf, pdf-letter or png)";
+    return 0;
 }
 
 // Benchmark aid (not part of the page contract): a JSON line with the frames since the last call, how many

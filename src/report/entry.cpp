@@ -1,4 +1,4 @@
-// app/entry.cpp: result_json -> app_result, and storing a result into its worklist entry (see entry.h).
+// report/entry.cpp: result_json -> app_result, and storing a result into its worklist entry (see entry.h).
 #include "entry.h"
 #include "kalium.h"
 
@@ -189,6 +189,7 @@ bool app_result_parse(const char *json_text, app_result &out, std::string &error
     read_measurements(f, j, "measurements", r.measurements);
     read_measurements(f, j, "cart_measurements", r.cart_measurements);
     read_array(f, j, "warnings", r.warnings);
+    read_array(f, j, "reliability_reasons", r.reliability_reasons);
     auto model = j.find("model");
     if (model != j.end() && !model->is_null()) {
         if (!model->is_object()) {

@@ -1,6 +1,7 @@
-// app/entry.h: one worklist entry as the app keeps it: what the page told us about a file (queued), and the
+// report/entry.h: one worklist entry as the app keeps it: what the page told us about a file (queued), and the
 // analysis result it sent later (result_json of app-contract, the signal and the class-activation maps).
-// Plain C++ and nlohmann-json only (no ImGui), so it can be tested anywhere.
+// Plain C++ and nlohmann-json only (no ImGui), so it can be tested anywhere; the PDF report (report.h) reads the
+// same struct, so the app and `kalium report` describe an ECG from the same fields.
 #pragma once
 
 #include <cstdint>
@@ -56,6 +57,9 @@ struct app_result {
     std::vector<double> lead_k, lead_attention;
     app_measurements measurements, cart_measurements;
     std::vector<std::string> warnings;
+    // Why the estimate is less reliable ("paced rhythm", "signal quality: lead V2 noisy", ...; report/analysis.h);
+    // empty when nothing is known against it. The number is still shown, marked with these reasons.
+    std::vector<std::string> reliability_reasons;
     std::string model_name, model_sha256;
     double infer_ms = 0.0;
 };

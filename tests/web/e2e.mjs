@@ -599,6 +599,51 @@ test('a caliper on a synthetic ECG of known intervals reads its RR (ms, bpm) and
   assert(problems.length === 0, problems.join('; '));
 });
 
+// ---- the PDF report (src/report, the same document as `kalium report`) ----------------------------------
+
+// pdftotext / pdftoppm (poppler-utils, installed by scripts/setup) read the downloaded report as a reader would.
+function pdfText(file) {
+  return execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'latin1' });
+}
+
+test('the PDF report: button, key R and exportReport(\'pdf\') download the selected ECG\'s report (page rendered to build/e2e)', async ({ browser, baseUrl }) => {
+  const { context, page, problems } = await openApp(browser, baseUrl);
+  const sample = path.join(repo, '..', 'shared', 'ecg', 'samples', 'ge-muse-xml', 'braveheart_example1.xml');
+  // nothing selected yet: no report, no download
+  const before = await page.evaluate(() => window.kalium.exportReport('pdf'));
+  await dropFiles(page, { 'braveheart_example1.xml': fs.readFileSync(sample) });
+  const row = await finishedRow(page, 'braveheart_example1.xml');
+  await page.waitForFunction(() => document.getElementById('kalium-result').dataset.file === 'braveheart_example1.xml', null, { timeout: 5000 });
+  const [download] = await Promise.all([page.waitForEvent('download'), page.evaluate(() => window.kalium.exportReport('pdf'))]);
+  const pdfPath = path.join(outDir, 'report-app.pdf');
+  await download.saveAs(pdfPath);
+  // the key R makes the same document
+  const [byKey] = await Promise.all([page.waitForEvent('download'), press(page, 'r')]);
+  const keyPath = path.join(outDir, 'report-app-key.pdf');
+  await byKey.saveAs(keyPath);
+  await page.screenshot({ path: path.join(outDir, 'app-result-panel.png') });
+  await context.close();
+  assert(before === false, `exportReport('pdf') with nothing selected returned ${before}`);
+  assert(row.state === 'done', `the ECG was not analysed: ${row.error}`);
+  assert(download.suggestedFilename() === 'braveheart_example1.pdf', `file name ${download.suggestedFilename()}`);
+  const bytes = fs.readFileSync(pdfPath);
+  assert(bytes.subarray(0, 5).toString() === '%PDF-', 'the download is not a PDF');
+  assert(bytes.equals(fs.readFileSync(keyPath)), 'the key R and exportReport(\'pdf\') gave different documents');
+  const text = pdfText(pdfPath);
+  assert(text.includes('braveheart_example1.xml'), 'pdftotext does not find the file name');
+  assert(text.includes(row.kPlus) && /Estimated serum K\+/.test(text), `pdftotext does not find the K+ ${row.kPlus}`);
+  // the same document as `kalium report` on the same file (same analysis, same code): the same text (the bytes
+  // were identical too when this was written; the text leaves room for last-bit float differences of wasm)
+  if (fs.existsSync(cliPath)) {
+    const cliPdf = path.join(outDir, 'report-cli.pdf');
+    execFileSync(cliPath, ['report', '--out', cliPdf, sample], { stdio: 'ignore' });
+    assert(pdfText(cliPdf) === text, 'kalium report and the app wrote reports with different text');
+  }
+  // a rendered page for people to look at
+  execFileSync('pdftoppm', ['-r', '100', '-png', '-singlefile', pdfPath, path.join(outDir, 'report-page')]);
+  assert(problems.length === 0, problems.join('; '));
+});
+
 // ---- main -----------------------------------------------------------------------------------------------
 async function main() {
   const chromiumPath = process.env.KALIUM_CHROMIUM || '/usr/bin/chromium';
