@@ -191,3 +191,35 @@ def test_a_results_file_of_another_model_is_refused(generated, tmp_path):
                            "INSERT INTO meta VALUES ('model_name', 'other'), ('model_sha256', 'ab12');")
     r = archive("score", "--out", db, headers[0])
     assert r.returncode == 2 and "model other" in r.stderr and "another --out" in r.stderr
+
+
+def test_the_cluster_commands_of_the_readme_on_loopback(generated, tmp_path):
+    # `dask scheduler` and `dask worker` as a cluster runs them (README, "On several machines"), here both on
+    # 127.0.0.1, found through a scheduler file; then the same score command with --scheduler-file.
+    folder, headers = generated
+    sched_file = tmp_path / "scheduler.json"
+    scheduler = start("dask-scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0",
+                      "--scheduler-file", sched_file)
+    worker = None
+    try:
+        deadline = time.monotonic() + 60
+        while not sched_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert sched_file.exists(), scheduler.stderr.read()[-2000:] if scheduler.poll() is not None else "no scheduler file"
+        worker = start("dask-worker", "--scheduler-file", sched_file, "--nworkers", "2", "--nthreads", "1",
+                       "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0", "--memory-limit", "2GiB")
+        db = tmp_path / "r.sqlite"
+        chosen = headers[:30]
+        r = archive("score", "--scheduler-file", sched_file, "--wait-workers", "2", "--out", db, "--summary-json",
+                    tmp_path / "s.json", *chosen)
+        assert r.returncode == 0, r.stderr[-3000:]
+        got = {f: j for f, _, j in rows(db)}
+        assert [got[f] for f in chosen] == kalium_predict(chosen)
+        assert json.loads((tmp_path / "s.json").read_text())["workers"] == 2
+        sockets = listening_addresses(psutil.Process(scheduler.pid)) + listening_addresses(psutil.Process(worker.pid))
+        assert len(sockets) >= 3 and all(ipaddress.ip_address(ip).is_loopback for _, ip in sockets), sockets
+    finally:
+        for p in (worker, scheduler):
+            if p is not None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.communicate()

@@ -28,6 +28,8 @@ def parse_args(argv):
                        help="local (default): a LocalCluster on this machine; else a running `dask scheduler`")
     where.add_argument("--scheduler-file", metavar="FILE", help="the scheduler file of a running `dask scheduler`")
     s.add_argument("--workers", type=int, metavar="N", help="local: worker processes (default: one per core)")
+    s.add_argument("--wait-workers", type=int, default=1, metavar="N",
+                   help="start when N workers have joined the scheduler (default 1; at most 300 s)")
     s.add_argument("--memory-limit", default="auto", metavar="SIZE",
                    help="local: memory per worker before its nanny restarts it (e.g. 2GiB; default RAM / workers)")
     s.add_argument("--model", metavar="PATH", help="weights (default $KALIUM_MODEL, else model/ecg12net-1.kmodel); "
@@ -58,6 +60,8 @@ def parse_args(argv):
             p.error("score: give input files, folders, @LISTFILE or --list")
         if args.batch_size < 1:
             p.error(f"score: --batch-size must be at least 1 (got {args.batch_size})")
+        if args.wait_workers < 1:
+            p.error(f"score: --wait-workers must be at least 1 (got {args.wait_workers})")
         if args.workers is not None and args.workers < 1:
             p.error(f"score: --workers must be at least 1 (got {args.workers})")
         if bool(args.tls_cert) != bool(args.tls_key) or (args.tls_cert and not args.tls_ca_file):

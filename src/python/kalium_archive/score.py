@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[3]  # src/python/kalium_archive -> the c
 SHIPPED_MODEL = ROOT / "model" / "ecg12net-1.kmodel"
 
 EXIT_OK, EXIT_FILES_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 3
+WAIT_WORKERS_TIMEOUT_S = 300   # a cluster's workers must have joined by then
+THREADS_RECHECK_S = 5.0        # how often the bound on batches in flight follows the cluster's size
 
 
 class RunAborted(Exception):
@@ -83,11 +85,12 @@ def open_cluster(scheduler, scheduler_file, workers, memory_limit, security):
 
 def score(paths, out, *, model_path=None, precision="f32", scheduler="local", scheduler_file=None, workers=None,
           memory_limit="auto", security=None, batch_size=64, in_flight_per_thread=3, retry_errors=False,
-          progress=None, log=sys.stderr):
+          wait_workers=1, progress=None, log=sys.stderr):
     """Scores paths (an iterable of file paths, see inputs.iter_inputs) into the SQLite file `out`.
 
     Returns the summary dict: scored, failed, already (had a row before), split (batches retried one file per
-    task), workers, seconds, ecgs_per_s (files scored or failed in this run per second of the whole run).
+    task), workers (the most worker threads seen), seconds (the whole run), startup_s (until the cluster had a worker), ecgs_per_s
+    (files scored or failed in this run per second of the whole run).
     Raises StoreError / ValueError for a results file or model that cannot be used, RunAborted when the cluster
     cannot go on.
     """
@@ -107,9 +110,11 @@ def score(paths, out, *, model_path=None, precision="f32", scheduler="local", sc
     counts = {"scored": 0, "failed": 0, "already": 0, "split": 0, "worker_deaths_seen": 0}
     client, cluster = open_cluster(scheduler, scheduler_file, workers, memory_limit, security)
     try:
-        client.wait_for_workers(1, timeout=120)
+        client.wait_for_workers(wait_workers, timeout=WAIT_WORKERS_TIMEOUT_S)
+        startup_s = time.monotonic() - started  # model check, results file, cluster up
         threads = sum(client.nthreads().values())
         max_in_flight = max(2, in_flight_per_thread * threads)
+        threads_checked = time.monotonic()
         bar = tqdm(unit="ECG", file=log, disable=not (log.isatty() if progress is None else progress),
                    dynamic_ncols=True, smoothing=0.05)
         batches = _batches(paths, store, batch_size, retry_errors, counts)
@@ -123,6 +128,11 @@ def score(paths, out, *, model_path=None, precision="f32", scheduler="local", sc
             finished.add(future)
 
         def fill():
+            nonlocal threads, max_in_flight, threads_checked
+            if time.monotonic() - threads_checked > THREADS_RECHECK_S:  # workers of a cluster join (or leave)
+                threads = max(threads, sum(client.nthreads().values()))
+                max_in_flight = max(2, in_flight_per_thread * threads)
+                threads_checked = time.monotonic()
             while len(in_flight) < max_in_flight:
                 if singles:
                     submit([singles.popleft()])
@@ -172,7 +182,8 @@ def score(paths, out, *, model_path=None, precision="f32", scheduler="local", sc
         store.close()
     seconds = time.monotonic() - started
     done = counts["scored"] + counts["failed"]
-    return {**counts, "workers": threads, "seconds": seconds, "ecgs_per_s": done / seconds if seconds > 0 else 0.0}
+    return {**counts, "workers": threads, "seconds": seconds, "startup_s": startup_s,
+            "ecgs_per_s": done / seconds if seconds > 0 else 0.0}
 
 
 def run(args):
@@ -189,7 +200,7 @@ def run(args):
         summary = score(paths, args.out, model_path=args.model, precision=args.precision, scheduler=args.scheduler,
                         scheduler_file=args.scheduler_file, workers=args.workers, memory_limit=args.memory_limit,
                         security=security, batch_size=args.batch_size, retry_errors=args.retry_errors,
-                        progress=args.progress)
+                        wait_workers=args.wait_workers, progress=args.progress)
     except (StoreError, ValueError, OSError) as e:
         print(f"kalium_archive score: {e}", file=sys.stderr)
         return EXIT_USAGE
