@@ -60,6 +60,9 @@ def parse_args(argv):
             p.error("score: give input files, folders, @LISTFILE or --list")
         if args.batch_size < 1:
             p.error(f"score: --batch-size must be at least 1 (got {args.batch_size})")
+        for listed in [i[1:] for i in args.inputs if i.startswith("@")] + (args.list or []):
+            if not os.path.isfile(listed):
+                p.error(f"score: list file {listed}: no such file")
         if args.wait_workers < 1:
             p.error(f"score: --wait-workers must be at least 1 (got {args.wait_workers})")
         if args.workers is not None and args.workers < 1:

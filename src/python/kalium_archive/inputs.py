@@ -62,7 +62,7 @@ def _walk(folder, skipped):
 def _list_file(path):
     """The paths of a list file: one per line; blank lines and lines starting with '#' are skipped."""
     with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
+        for line in f:
             line = line.rstrip("\n").rstrip("\r")
             if line.strip() and not line.lstrip().startswith("#"):
                 yield line
