@@ -80,6 +80,9 @@
     resultBox.dataset.reliability = r && !r.error ? r.reliability || '' : '';
   }
 
+  // A K+ value as kalium shows it (kalium::k_display): one decimal inside 1.5-7.5, "<1.5" / ">7.5" outside.
+  function kDisplay(k) { return k < 1.5 ? '<1.5' : k > 7.5 ? '>7.5' : Number(k).toFixed(1); }
+
   function cell(row, text) {
     const td = document.createElement('td');
     td.textContent = text;
@@ -93,7 +96,8 @@
     cell(row, entry.name);
     cell(row, r ? r.patient_id || '' : '');
     cell(row, r ? r.start_time || '' : '');
-    cell(row, r ? (r.error ? 'error' : r.k_plus_display) : 'working');
+    const range = r && !r.error && Array.isArray(r.k_plus_range) ? r.k_plus_range.map(kDisplay).join('–') : '';
+    cell(row, r ? (r.error ? 'error' : r.k_plus_display + (range ? ` (${range})` : '')) : 'working');
     cell(row, r ? (r.error ? r.error : r.group_label + (r.reliability ? ` (${r.reliability})` : '')) : '');
     cell(row, r && r.warnings ? String(r.warnings.length) : '');
     row.dataset.id = String(entry.id);
@@ -103,6 +107,7 @@
     row.dataset.group = r && !r.error ? r.group_label : '';
     row.dataset.error = r ? r.error || '' : '';
     row.dataset.reliability = r && !r.error ? r.reliability || '' : '';
+    row.dataset.kRange = range;
     row.dataset.format = r ? r.format || '' : '';
     row.dataset.leads = r ? String(r.lead_count || 0) : '';
     row.dataset.sizeBytes = r ? String(r.size_bytes || 0) : '';
@@ -117,11 +122,36 @@
   }
 
   // ---- the analysis worker --------------------------------------------------------------------------------
+  // Two builds of the worker: kalium-worker-mt.js runs the network on 2 threads (WebAssembly threads need a
+  // cross-origin-isolated page, SharedArrayBuffer and 2 cores), kalium-worker.js on one. The page asks for the
+  // threaded one when it can; if it does not start (no threads after all, a failed load) the single-thread one
+  // takes over, and the files sent meanwhile go to it. ?threads=1 (or 2) in the page's URL chooses by hand.
   let worker = null;
-  function startWorker() {
+  let workerThreads = 1;
+  let workerFellBack = false;
+  const filesBeforeReady = [];  // 'files' messages held until the worker is ready (a fallback worker gets them)
+  function threadsWanted() {
+    const asked = Number(new URLSearchParams(window.location.search).get('threads'));
+    const possible = window.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function' &&
+      (navigator.hardwareConcurrency || 1) >= 2 ? 2 : 1;
+    return asked >= 1 ? Math.min(asked, possible) : possible;
+  }
+  function fallBackToOneThread(why) {
+    if (workerFellBack || workerReady || workerThreads === 1) return false;
+    workerFellBack = true;
+    console.warn(`kalium: the 2-thread analysis worker did not start (${why}); using the single-thread one`);
+    try { worker.terminate(); } catch (err) { /* already gone */ }
+    worker = null;
+    startWorker(1);
+    return true;
+  }
+  function startWorker(threads = threadsWanted()) {
+    workerThreads = threads;
+    document.body.dataset.kaliumWorkerThreads = String(threads);
     try {
-      worker = new Worker('kalium-worker.js');
+      worker = threads > 1 ? new Worker(`kalium-worker-mt.js?threads=${threads}`) : new Worker('kalium-worker.js');
     } catch (err) {
+      if (threads > 1 && fallBackToOneThread(err.message)) return;
       workerFatal = 'The analysis worker could not start: ' + err.message;
       shell.fatal(workerFatal);
       return;
@@ -129,6 +159,7 @@
     worker.onmessage = (event) => onWorkerMessage(event.data);
     worker.onerror = (event) => {
       event.preventDefault();
+      if (fallBackToOneThread(event.message || 'error')) return;
       workerFatal = 'The analysis worker stopped: ' + (event.message || 'unknown error');
       console.warn('kalium: ' + workerFatal);
       // every entry still working gets that error, so nothing waits forever
@@ -169,11 +200,22 @@
     if (!message) return;
     if (message.type === 'ready') {
       workerReady = true;
+      document.body.dataset.kaliumWorkerThreads = String(message.threads || 1);
+      while (filesBeforeReady.length) {
+        const m = filesBeforeReady.shift();
+        worker.postMessage(m, m.files.map((f) => f.buffer));
+      }
       document.body.dataset.kaliumWorkerReadyMs = String(performance.now());
       document.body.dataset.kaliumWorkerReady = 'true';
       document.body.dataset.kaliumModel = message.model.name;
     } else if (message.type === 'fatal') {
+      if (fallBackToOneThread(message.message)) return;
       workerFatal = message.message;
+      // files held for the worker still go to it: it answers each with this error, so none waits for ever
+      while (filesBeforeReady.length) {
+        const m = filesBeforeReady.shift();
+        worker.postMessage(m, m.files.map((f) => f.buffer));
+      }
       document.body.dataset.kaliumWorkerError = workerFatal;
       console.warn('kalium: ' + workerFatal);
     } else if (message.type === 'queued') {
@@ -214,7 +256,9 @@
     }
     if (!items.length) return;
     if (!worker) startWorker();
-    worker.postMessage({ type: 'files', files: items }, items.map((f) => f.buffer));
+    const message = { type: 'files', files: items };
+    if (workerReady) worker.postMessage(message, items.map((f) => f.buffer));
+    else filesBeforeReady.push(message);
   }
 
   // ---- export ---------------------------------------------------------------------------------------------

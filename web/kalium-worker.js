@@ -19,8 +19,16 @@
 // Grouping: a .hea takes every other file of the same message with the same stem (1.hea + 1.dat); any other
 // file is an entry of its own. Files are analysed one entry at a time, in arrival order; a failure (even the
 // module aborting, e.g. out of memory) becomes that entry's error and the next entry still runs.
-/* global createKaliumAnalysis */
+//
+// Two builds carry this script: kalium-worker.js (one thread) and kalium-worker-mt.js (-pthread; the page starts
+// it as kalium-worker-mt.js?threads=2 when it is cross-origin isolated). The -pthread build's own threads load
+// the same file (Emscripten's kalium-worker-mt.worker.js imports it with Module.ENVIRONMENT_IS_PTHREAD set):
+// there nothing of this script may run, the module's thread code does.
+/* global createKaliumAnalysis, Module */
 'use strict';
+
+const KALIUM_IS_PTHREAD = typeof Module !== 'undefined' && Module && Module.ENVIRONMENT_IS_PTHREAD === true;
+const THREADS = Math.max(1, Math.min(4, Number(new URLSearchParams(self.location.search).get('threads')) || 1));
 
 const MODEL_URL = 'model/ecg12net-1.kmodel';
 const MAX_FILE_BYTES = 512 * 1024 * 1024;  // kalium::k_max_file_bytes: larger files are refused unread
@@ -44,6 +52,8 @@ async function fetchOk(url, kind) {
 async function createModule() {
   let aborted = null;
   const Module = await createKaliumAnalysis({
+    // the -pthread build's threads load this very script; inside a worker Emscripten cannot find its URL itself
+    mainScriptUrlOrBlob: self.location.href,
     print: (text) => console.log(text),
     printErr: (text) => console.warn(text),
     onAbort: (what) => { aborted = String(what); },
@@ -51,16 +61,21 @@ async function createModule() {
   Module.kaliumAborted = () => aborted;
   const ptr = Module._malloc(modelBytes.length);
   if (!ptr) throw new Error('model: not enough memory to load the weights');
-  Module.HEAPU8.set(modelBytes, ptr);
+  heapU8(Module).set(modelBytes, ptr);
   const manifestBytes = Module.lengthBytesUTF8(manifestText) + 1;
   const manifestPtr = Module._malloc(manifestBytes);
   Module.stringToUTF8(manifestText, manifestPtr, manifestBytes);
-  const rc = Module._kw_load_model(ptr, modelBytes.length, manifestPtr);
+  const rc = Module._kw_load_model(ptr, modelBytes.length, manifestPtr, THREADS);
   Module._free(ptr);
   Module._free(manifestPtr);
   if (rc !== 0) throw new Error(Module.UTF8ToString(Module._kw_error()));
   return Module;
 }
+
+// The module's memory as it is now: with threads the memory is shared and may have grown on another thread
+// since Module.HEAPU8 was made, so views are taken from the memory itself when the module exposes it.
+function heapBuffer(Module) { return Module.wasmMemory ? Module.wasmMemory.buffer : Module.HEAPU8.buffer; }
+function heapU8(Module) { return new Uint8Array(heapBuffer(Module)); }
 
 // The first module: fetch the weights and their manifest, instantiate, load; then say so to the page.
 function start() {
@@ -72,7 +87,7 @@ function start() {
   });
   modulePromise.then((Module) => {
     modelInfo = { name: Module.UTF8ToString(Module._kw_model_name()), sha256: Module.UTF8ToString(Module._kw_model_sha256()) };
-    postMessage({ type: 'ready', model: modelInfo, load_ms: performance.now() - t0 });
+    postMessage({ type: 'ready', model: modelInfo, load_ms: performance.now() - t0, threads: THREADS });
     // Warm the network up (kw_warm_up) before the first file arrives, when it has not already: a file that
     // comes meanwhile waits for it, as it would have waited for the slower first run anyway.
     setTimeout(() => { if (!running && queue.length === 0) Module._kw_warm_up(2); }, 0);
@@ -122,7 +137,7 @@ function postError(id, name, message, code) {
 // Copies Float32 results out of the module's heap (the heap may grow at the next call).
 function floats(Module, ptr, count) {
   if (!ptr || count <= 0) return null;
-  return new Float32Array(Module.HEAPF32.buffer, ptr, count).slice();
+  return new Float32Array(heapBuffer(Module), ptr, count).slice();
 }
 
 async function analyse(entry) {
@@ -146,7 +161,7 @@ async function analyse(entry) {
       const bytes = new Uint8Array(f.buffer);
       const ptr = Module._malloc(Math.max(1, bytes.length));
       if (!ptr) throw new Error(`${f.name}: not enough memory for the file (${bytes.length} bytes)`);
-      Module.HEAPU8.set(bytes, ptr);
+      heapU8(Module).set(bytes, ptr);
       const nameBytes = Module.lengthBytesUTF8(f.name) + 1;
       const namePtr = Module._malloc(nameBytes);
       Module.stringToUTF8(f.name, namePtr, nameBytes);
@@ -196,7 +211,7 @@ async function run() {
   running = false;
 }
 
-self.onmessage = (event) => {
+function onFilesMessage(event) {
   const message = event.data || {};
   if (message.type !== 'files' || !Array.isArray(message.files)) return;
   const files = message.files.filter((f) => f && typeof f.name === 'string' && f.buffer instanceof ArrayBuffer);
@@ -208,6 +223,9 @@ self.onmessage = (event) => {
   }
   postMessage({ type: 'progress', done: batchDone, total: batchTotal });
   run();
-};
+}
 
-start();
+if (!KALIUM_IS_PTHREAD) {
+  self.onmessage = onFilesMessage;
+  start();
+}

@@ -319,7 +319,8 @@ void panel_worklist(app_state &app) {
     ImGui::TableSetupColumn("File", ImGuiTableColumnFlags_WidthStretch, 3.0f);
     ImGui::TableSetupColumn("Patient", ImGuiTableColumnFlags_WidthStretch, 1.4f);
     ImGui::TableSetupColumn("Time", ImGuiTableColumnFlags_WidthStretch, 1.6f);
-    ImGui::TableSetupColumn("K+", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("Analysing\u2026").x);
+    // K+ with its 80 % range ("4.7 (3.6\u20135.4)"): the worklist says as much about the uncertainty as the panel
+    ImGui::TableSetupColumn("K+ (range)", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("<1.5 (<1.5\u20130.0)").x);
     ImGui::TableSetupColumn("Group", ImGuiTableColumnFlags_WidthStretch, 1.8f);
     ImGui::TableSetupColumn("Warnings", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("Warnings").x + 2.0f * ImGui::GetStyle().CellPadding.x);
     ImGui::TableHeadersRow();
@@ -365,6 +366,13 @@ void panel_worklist(app_state &app) {
             ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(ecg_group_colour(r.group)));
             ImGui::TextUnformatted(r.k_plus_display.c_str());
             ImGui::PopStyleColor();
+            if (r.has_k_range) {
+                ImGui::SameLine();
+                ImGui::TextDisabled("(%s\u2013%s)", k_text(r.k_low).c_str(), k_text(r.k_high).c_str());
+                if (ImGui::IsItemHovered())
+                    ImGui::SetTooltip("%.0f %% range at an emergency department's prevalence; the estimate is its middle.",
+                                      r.k_range_level * 100.0);
+            }
         }
         ImGui::TableSetColumnIndex(5);
         if (e.status == app_entry_status::done) {

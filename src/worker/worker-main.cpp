@@ -8,8 +8,9 @@
 //
 // The C API (all functions are called from one thread; pointers returned stay valid until the next
 // kw_analyse or kw_files_clear):
-//   kw_load_model(data, size, manifest_text)  load ECG12Net; the file's sha256 must match the manifest
-//                                             ("<64 hex>  name", as sha256sum writes it). 0, or -1 (kw_error).
+//   kw_load_model(data, size, manifest_text, threads)  load ECG12Net; the file's sha256 must match the manifest
+//                                             ("<64 hex>  name", as sha256sum writes it); threads: 1, or 2 in the
+//                                             -pthread build kalium-worker-mt. 0, or -1 (kw_error).
 //   kw_files_add(name, data, size)            add one file of the next analysis; `data` comes from _malloc and
 //                                             is owned by the module from then on (kw_files_clear frees it).
 //   kw_analyse(id, next_id)                   analyse the files added (a WFDB .hea with its signal files, or
@@ -80,10 +81,12 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 
 KW_EXPORT const char *kw_error() { return state().error.c_str(); }
 
-KW_EXPORT int kw_load_model(const uint8_t *data, size_t size, const char *manifest_text) {
+KW_EXPORT int kw_load_model(const uint8_t *data, size_t size, const char *manifest_text, int threads) {
     worker_state &s = state();
     kalium::model_options options;
-    options.threads = 1;
+    // The -pthread build (kalium-worker-mt) runs the network on `threads` threads (pthreadpool); the
+    // single-thread build's pthreadpool is a shim that runs everything on the calling thread whatever is asked.
+    options.threads = std::clamp(threads, 1, 4);
     options.expected_sha256 = kalium::sha256_from_manifest(manifest_text ? manifest_text : "");
     if (options.expected_sha256.empty()) {
         s.error = "model: the manifest (ecg12net-1.kmodel.sha256) holds no sha256";

@@ -599,6 +599,58 @@ test('a caliper on a synthetic ECG of known intervals reads its RR (ms, bpm) and
   assert(problems.length === 0, problems.join('; '));
 });
 
+// ---- two threads in the analysis worker (kalium-worker-mt, chosen at run time) ----------------------------
+
+const THREAD_FILES = ['philips-xml/sierra_1_04_ad4d3d80-d165_1-04_orig.xml', 'ge-muse-xml/braveheart_example1.xml',
+  'hl7-aecg/hl7_2003-12_Example_aECG.xml', 'scp-ecg/ecgtoolkit_Example.scp', 'dicom/ecgtoolkit_Example.dcm'];
+
+// The parsed results of THREAD_FILES analysed by a page opened at `query`, and the worker's thread count.
+async function resultsWithThreads(browser, baseUrl, query, routeFn) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  if (routeFn) await routeFn(context);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  await page.goto(baseUrl + query);
+  await waitReady(page, problems);
+  const files = {};
+  for (const f of THREAD_FILES) files[path.basename(f)] = fs.readFileSync(path.join(repo, '..', 'shared', 'ecg', 'samples', f));
+  await dropFiles(page, files);
+  await page.waitForFunction((n) => document.querySelectorAll('#kalium-worklist tbody tr[data-state="done"]').length === n, THREAD_FILES.length,
+    { timeout: THREAD_FILES.length * ANALYSIS_TIMEOUT_MS });
+  const out = await page.evaluate(() => ({ threads: document.body.dataset.kaliumWorkerThreads, isolated: window.crossOriginIsolated,
+    results: window.kalium.results() }));
+  await context.close();
+  return { ...out, problems };
+}
+
+test('the worker runs 2 threads on a cross-origin-isolated page and gives the numbers of the 1-thread worker', async ({ browser, baseUrl }) => {
+  const one = await resultsWithThreads(browser, baseUrl, '?threads=1');
+  const two = await resultsWithThreads(browser, baseUrl, '');
+  assert(two.isolated === true && two.threads === '2', `default page: isolated ${two.isolated}, worker threads ${two.threads} (expected 2)`);
+  assert(one.threads === '1', `?threads=1 page ran ${one.threads} threads`);
+  for (let i = 0; i < THREAD_FILES.length; i++) {
+    const a = one.results[i], b = two.results[i];
+    assert(a.file === b.file && !a.error && !b.error, `${a.file} / ${b.file}: ${a.error} ${b.error}`);
+    // the same kernels on the same data, only split between threads: the same numbers
+    const same = (x, y, what) => assert(Math.abs(x - y) <= 1e-6, `${a.file}: ${what} ${x} with 1 thread, ${y} with 2`);
+    same(a.k_plus, b.k_plus, 'K+');
+    for (const g of Object.keys(a.group_probs)) same(a.group_probs[g], b.group_probs[g], `P(${g})`);
+    a.lead_k.forEach((k, l) => same(k, b.lead_k[l], `lead ${l} K+`));
+    a.lead_attention.forEach((v, l) => same(v, b.lead_attention[l], `lead ${l} attention`));
+    assert(a.k_plus_display === b.k_plus_display, `${a.file}: shown ${a.k_plus_display} vs ${b.k_plus_display}`);
+  }
+  assert(one.problems.length === 0 && two.problems.length === 0, [...one.problems, ...two.problems].join('; '));
+});
+
+test('when the 2-thread worker cannot load, the 1-thread worker takes over and the files are still analysed', async ({ browser, baseUrl }) => {
+  const broken = await resultsWithThreads(browser, baseUrl, '', (context) =>
+    context.route(/kalium-worker-mt\.js/, (route) => route.fulfill({ status: 404, body: 'gone' })));
+  assert(broken.threads === '1', `worker threads ${broken.threads} after the 2-thread worker failed (expected the fallback, 1)`);
+  assert(broken.results.length === THREAD_FILES.length && broken.results.every((r) => !r.error && r.k_plus_display),
+    `results after the fallback: ${JSON.stringify(broken.results.map((r) => r.error || r.k_plus_display))}`);
+});
+
 // ---- the PDF report (src/report, the same document as `kalium report`) ----------------------------------
 
 // pdftotext / pdftoppm (poppler-utils, installed by scripts/setup) read the downloaded report as a reader would.
