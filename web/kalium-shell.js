@@ -20,6 +20,7 @@
   const worklistBody = document.querySelector('#kalium-worklist tbody');
   const viewBox = document.getElementById('kalium-view');
   const progressBar = document.getElementById('kalium-progress');
+  const skippedBox = document.getElementById('kalium-skipped');
 
   const GROUP_KEYS = ['<=2.5', '2.5-3.5', '3.5-5.5', '5.5-6.5', '>=6.5'];
   const LEADS = ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'];
@@ -218,6 +219,14 @@
       }
       document.body.dataset.kaliumWorkerError = workerFatal;
       console.warn('kalium: ' + workerFatal);
+    } else if (message.type === 'skipped') {
+      // one line for all of a folder's non-ECG files, however many
+      const names = message.names || [];
+      const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? `, … ${names.length - 3} more` : '');
+      const line = `${names.length} file${names.length === 1 ? '' : 's'} of the folder skipped: not ECG files (${shown})`;
+      skippedBox.textContent = line;
+      skippedBox.dataset.count = String(names.length);
+      callApp((M) => { if (appHas('_kalium_web_notice')) M.ccall('kalium_web_notice', null, ['string'], [line]); });
     } else if (message.type === 'queued') {
       queued(message.id, message.name);
     } else if (message.type === 'result') {
@@ -243,7 +252,7 @@
 
   // Reads files (File objects or {name, buffer}) and sends them together to the worker (their buffers are
   // transferred, not copied). A file the browser cannot read becomes an entry with that error.
-  async function intake(files) {
+  async function intake(files, options = {}) {
     // all read at once (one wait for this thread, not one per file)
     const read = await Promise.all(Array.from(files, (file) => (file.buffer instanceof ArrayBuffer ? Promise.resolve(file.buffer)
       : file.arrayBuffer()).then((buffer) => ({ name: file.name, buffer }), (err) => ({ name: file.name, err }))));
@@ -256,7 +265,7 @@
     }
     if (!items.length) return;
     if (!worker) startWorker();
-    const message = { type: 'files', files: items };
+    const message = { type: 'files', files: items, folder: options.folder === true };
     if (workerReady) worker.postMessage(message, items.map((f) => f.buffer));
     else filesBeforeReady.push(message);
   }
@@ -406,6 +415,7 @@
       return Array.from(entries.values()).map((e) => ({ id: e.id, file: e.name, queued_ms: e.queuedAt, finished_ms: e.finishedAt,
         message_wait_ms: e.waitedMs, page_ms: e.pageMs, signal_shape: e.signalShape }));
     },
+    // Files as a drop gives them; {folder: true}: they are a folder's, whose non-ECG files are skipped (one line).
     intake,
   };
   window.kalium = shell;
@@ -428,8 +438,39 @@
   window.addEventListener('drop', (event) => {
     event.preventDefault();
     event.stopPropagation();
-    if (event.dataTransfer && event.dataTransfer.files.length) intake(Array.from(event.dataTransfer.files));
+    if (!event.dataTransfer) return;
+    // A dropped folder arrives as a directory entry: walk it (and its subfolders) for its files.
+    const entries = Array.from(event.dataTransfer.items || [])
+      .map((item) => (item.kind === 'file' && item.webkitGetAsEntry ? item.webkitGetAsEntry() : null));
+    if (entries.some((e) => e && e.isDirectory)) {
+      filesOfEntries(entries.filter(Boolean)).then((files) => intake(files, { folder: true }),
+        (err) => console.warn('kalium: the folder could not be read: ' + err.message));
+    } else if (event.dataTransfer.files.length) {
+      intake(Array.from(event.dataTransfer.files));
+    }
   }, true);
+
+  // Every file under the given file system entries (folders walked recursively), each a File named by its path
+  // inside the dropped folder ("ludb/1.hea"), so a record's files keep their common stem.
+  async function filesOfEntries(entries) {
+    const files = [];
+    const walk = async (entry) => {
+      if (entry.isFile) {
+        const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+        const name = entry.fullPath ? entry.fullPath.replace(/^\//, '') : file.name;
+        files.push(new File([file], name));
+      } else if (entry.isDirectory) {
+        const reader = entry.createReader();
+        for (;;) {  // readEntries gives at most 100 entries per call
+          const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+          if (!batch.length) break;
+          for (const e of batch) await walk(e);
+        }
+      }
+    };
+    for (const e of entries) await walk(e);
+    return files;
+  }
 
   canvas.addEventListener('webglcontextlost', (event) => {
     event.preventDefault();

@@ -15,6 +15,8 @@
 //                                       json: the contract's result_json (a string); signal and cam are
 //                                       Float32Arrays (transferred) or null when the analysis failed
 //   {type: 'progress', done, total}     of the current batch (it ends when the queue is empty)
+//   {type: 'skipped', names}            files of a folder drop ({type: 'files', folder: true}) that are no ECG
+//                                       (README, images, ...): not analysed, not listed; the page says so once
 //
 // Grouping: a .hea takes every other file of the same message with the same stem (1.hea + 1.dat); any other
 // file is an entry of its own. Files are analysed one entry at a time, in arrival order; a failure (even the
@@ -211,10 +213,50 @@ async function run() {
   running = false;
 }
 
+// The format a file looks like to the module's sniffer ("" when it is no ECG format kalium reads).
+function sniff(Module, buffer) {
+  const bytes = new Uint8Array(buffer);
+  const ptr = Module._malloc(Math.max(1, bytes.length));
+  if (!ptr) return 'unknown';  // cannot tell: keep the file, its analysis will say what is wrong
+  heapU8(Module).set(bytes, ptr);
+  const format = Module.UTF8ToString(Module._kw_sniff(ptr, bytes.length));
+  Module._free(ptr);
+  return format;
+}
+
+// A folder's files without the ones that are no ECG: every file a header of the same folder claims (its signal
+// files and annotation files such as LUDB's 1.i ... 1.v6 or MIT-BIH's 100.atr, which ecg_read_all pairs with
+// the record) stays; any other file stays only when the sniffer recognises an ECG format in it.
+async function withoutNonEcg(files) {
+  let Module;
+  try {
+    Module = await modulePromise;
+  } catch (err) {
+    return { kept: files, skipped: [] };  // no module: every file gets the module's error, as any other drop
+  }
+  const headers = new Set(files.filter((f) => isHeader(f.name)).map((f) => stem(f.name)));
+  const kept = [], skipped = [];
+  for (const f of files) {
+    if (isHeader(f.name) || headers.has(stem(f.name)) || sniff(Module, f.buffer) !== '') kept.push(f);
+    else skipped.push(f.name);
+  }
+  return { kept, skipped };
+}
+
+// Messages are taken in order even when one waits for the module (a folder's sniffing).
+let intakeChain = Promise.resolve();
 function onFilesMessage(event) {
-  const message = event.data || {};
+  intakeChain = intakeChain.then(() => takeFiles(event.data || {})).catch((err) => console.warn('kalium worker: ' + err));
+}
+
+async function takeFiles(message) {
   if (message.type !== 'files' || !Array.isArray(message.files)) return;
-  const files = message.files.filter((f) => f && typeof f.name === 'string' && f.buffer instanceof ArrayBuffer);
+  let files = message.files.filter((f) => f && typeof f.name === 'string' && f.buffer instanceof ArrayBuffer);
+  if (message.folder) {
+    const { kept, skipped } = await withoutNonEcg(files);
+    files = kept;
+    if (skipped.length) postMessage({ type: 'skipped', names: skipped });
+  }
   for (const entry of group(files)) {
     entry.id = nextId++;
     queue.push(entry);

@@ -277,6 +277,11 @@ extern "C" EMSCRIPTEN_KEEPALIVE void kalium_web_progress(int done, int total) {
     app_set_progress(g_runner->app, done, total);
 }
 
+// A one-line message from the page for the app's status bar (e.g. the files a folder drop skipped).
+extern "C" EMSCRIPTEN_KEEPALIVE void kalium_web_notice(const char *text) {
+    if (g_runner && text) g_runner->app.notice = text;
+}
+
 // window.kalium.exportReport(kind): the selected ECG's report as a download. kind "pdf" (A4) or "pdf-letter"
 // makes the PDF now (src/report) and returns 1; "png" asks for the PNG report (drawn at the next frame) and
 // returns 1; 0 when there is no analysed ECG selected or the kind is unknown (app.notice says why).

@@ -11,6 +11,7 @@
 //   kw_load_model(data, size, manifest_text, threads)  load ECG12Net; the file's sha256 must match the manifest
 //                                             ("<64 hex>  name", as sha256sum writes it); threads: 1, or 2 in the
 //                                             -pthread build kalium-worker-mt. 0, or -1 (kw_error).
+//   kw_sniff(data, size)                      the ECG format the bytes look like, "" for none (folder drops skip those)
 //   kw_files_add(name, data, size)            add one file of the next analysis; `data` comes from _malloc and
 //                                             is owned by the module from then on (kw_files_clear frees it).
 //   kw_analyse(id, next_id)                   analyse the files added (a WFDB .hea with its signal files, or
@@ -122,6 +123,14 @@ KW_EXPORT const char *kw_model_name() { return state().model ? state().model->na
 KW_EXPORT const char *kw_model_sha256() { return state().model ? state().model->sha256().c_str() : ""; }
 
 KW_EXPORT void kw_files_clear() { clear_files(); }
+
+// The ECG format the bytes look like ("wfdb", "philips-xml", ...; ecg_sniff_format), "" when none: how a folder
+// drop tells ECG files from the rest (README, images, ...), which it skips.
+KW_EXPORT const char *kw_sniff(const uint8_t *data, size_t size) {
+    static std::string format;
+    format = data ? kalium::ecg_sniff_format(data, size) : std::string();
+    return format.c_str();
+}
 
 KW_EXPORT int kw_files_add(const char *name, uint8_t *data, size_t size) {
     state().files.push_back({name ? name : "", data, data ? size : 0});

@@ -599,6 +599,39 @@ test('a caliper on a synthetic ECG of known intervals reads its RR (ms, bpm) and
   assert(problems.length === 0, problems.join('; '));
 });
 
+// ---- folder drops ---------------------------------------------------------------------------------------
+
+test('a folder drop: LUDB annotation files go with their record, other non-ECG files are skipped with one line', async ({ browser, baseUrl }) => {
+  const { context, page, problems } = await openApp(browser, baseUrl);
+  const ludb = path.join(repo, '..', 'shared', 'ecg', 'samples', 'wfdb', 'ludb_1');
+  const mitdb = path.join(repo, '..', 'shared', 'ecg', 'samples', 'wfdb', 'mitdb_100');
+  const items = [];
+  for (const [dir, folder] of [[ludb, 'ludb'], [mitdb, 'mitdb']])
+    for (const n of fs.readdirSync(dir)) items.push({ name: `${folder}/${n}`, base64: fs.readFileSync(path.join(dir, n)).toString('base64') });
+  // what else a folder holds: notes, a picture, a spreadsheet
+  items.push({ name: 'ludb/README.txt', base64: Buffer.from('LUDB record 1, lead annotations\n').toString('base64') });
+  items.push({ name: 'ludb/photo.png', base64: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]).toString('base64') });
+  items.push({ name: 'notes.docx', base64: Buffer.from('PK\x03\x04 not an ECG').toString('base64') });
+  await page.evaluate((list) => window.kalium.intake(list.map(({ name, base64 }) =>
+    new File([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], name)), { folder: true }), items);
+  await page.waitForFunction(() => document.querySelectorAll('#kalium-worklist tbody tr').length >= 2 &&
+    !document.querySelector('#kalium-worklist tbody tr[data-state="working"]'), null, { timeout: 3 * ANALYSIS_TIMEOUT_MS });
+  await page.waitForTimeout(300);
+  const rows = await page.evaluate(() => Array.from(document.querySelectorAll('#kalium-worklist tbody tr')).map((r) => ({ ...r.dataset })));
+  const skipped = await page.evaluate(() => ({ text: document.getElementById('kalium-skipped').textContent,
+    count: document.getElementById('kalium-skipped').dataset.count }));
+  await context.close();
+  // two records: LUDB 1 (12 leads, with its 12 annotation files) and MIT-BIH 100 (2 leads: refused, with the reason)
+  assert(rows.length === 2, `worklist: ${rows.map((r) => r.file).join(', ')}`);
+  const ludbRow = rows.find((r) => r.file === 'ludb/1.hea'), mitRow = rows.find((r) => r.file === 'mitdb/100.hea');
+  assert(ludbRow && ludbRow.state === 'done', `ludb/1.hea: ${JSON.stringify(ludbRow)}`);
+  assert(mitRow && mitRow.state === 'failed' && /lead/.test(mitRow.error), `mitdb/100.hea: ${JSON.stringify(mitRow)}`);
+  assert(!rows.some((r) => /\.(i|ii|v1|atr|txt|png|docx)$/.test(r.file)), 'an annotation or non-ECG file was listed');
+  assert(skipped.count === '3' && /^3 files of the folder skipped: not ECG files \(ludb\/README\.txt, ludb\/photo\.png, notes\.docx\)$/.test(skipped.text),
+    `summary line: '${skipped.text}'`);
+  assert(problems.length === 0, problems.join('; '));
+});
+
 // ---- two threads in the analysis worker (kalium-worker-mt, chosen at run time) ----------------------------
 
 const THREAD_FILES = ['philips-xml/sierra_1_04_ad4d3d80-d165_1-04_orig.xml', 'ge-muse-xml/braveheart_example1.xml',
