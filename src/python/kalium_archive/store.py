@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS results (
     error TEXT,
     json TEXT NOT NULL,
     scored_at_utc TEXT NOT NULL
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
