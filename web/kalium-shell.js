@@ -377,6 +377,7 @@
       set('layout', v.layout);
       set('overlay', v.overlay);
       set('overlayOpacity', v.overlay_opacity);
+      set('heatmap', v.heatmap);
       set('speed', v.speed_mm_s);
       set('gain', v.gain_mm_mv);
       set('caliperMs', c ? c.dt_ms : '');

@@ -166,6 +166,7 @@ void handle_shortcuts(app_state &app) {
     if (pressed(ImGuiKey_O)) action_open(app);
     if (pressed(ImGuiKey_X)) action_examples(app);
     if (pressed(ImGuiKey_H)) v.overlay = !v.overlay;
+    if (pressed(ImGuiKey_M)) v.heatmap_columns = !v.heatmap_columns;
     if (pressed(ImGuiKey_L)) action_cycle_layout(app);
     if (pressed(ImGuiKey_S)) v.speed_mm_s = v.speed_mm_s == 25.0f ? 50.0f : 25.0f;
     if (pressed(ImGuiKey_G)) action_cycle_gain(app);
@@ -301,7 +302,7 @@ void draw_view_toolbar(app_state &app) {
     if (segmented("5", v.gain_mm_mv == 5.0f)) v.gain_mm_mv = 5.0f;
     if (segmented("10", v.gain_mm_mv == 10.0f)) v.gain_mm_mv = 10.0f;
     if (segmented("20", v.gain_mm_mv == 20.0f)) v.gain_mm_mv = 20.0f;
-    next_group(group_width({"Heatmap"}) + ImGui::GetFrameHeight() + 96.0f * dpr);
+    next_group(group_width({"Heatmap", "columns"}) + ImGui::GetFrameHeight() + 96.0f * dpr);
     ImGui::Checkbox("Heatmap", &v.overlay);
     tooltip("The network's class-activation map on each lead, inside the 2.5 s window it read (H).");
     ImGui::SameLine();
@@ -309,6 +310,9 @@ void draw_view_toolbar(app_state &app) {
     ImGui::BeginDisabled(!v.overlay);
     ImGui::DragFloat("##opacity", &v.overlay_opacity, 0.01f, 0.0f, 1.0f, "opacity %.1f", ImGuiSliderFlags_AlwaysClamp);
     tooltip("Heatmap opacity: drag left or right (or double-click to type).");
+    ImGui::SameLine(0.0f, 4.0f * dpr);
+    if (segmented("columns", v.heatmap_columns)) v.heatmap_columns = !v.heatmap_columns;
+    tooltip("Heatmap as whole columns over each lead's strip instead of a band along the trace (M).");
     ImGui::EndDisabled();
     next_group(group_width({"Caliper"}));
     if (segmented("Caliper", v.caliper_mode)) v.caliper_mode = !v.caliper_mode;
@@ -382,7 +386,7 @@ void draw_status_bar(app_state &app) {
         ImGui::SameLine();
         ImGui::TextUnformatted(app.notice.c_str());
     }
-    const char *keys = "O open \u00b7 X examples \u00b7 H heatmap \u00b7 L layout \u00b7 S speed \u00b7 G gain \u00b7 C caliper \u00b7 "
+    const char *keys = "O open \u00b7 X examples \u00b7 H/M heatmap \u00b7 L layout \u00b7 S speed \u00b7 G gain \u00b7 C caliper \u00b7 "
                        "E/J/P/R export \u00b7 \u2191\u2193 entries";
     const float w = ImGui::CalcTextSize(keys).x;
     ImGui::SameLine();
@@ -431,9 +435,10 @@ std::string app_view_json(const app_state &app) {
     panels += "]";
     char text[512];
     std::snprintf(text, sizeof(text),
-                  "{\"layout\":\"%s\",\"overlay\":%s,\"overlay_opacity\":%.2f,\"speed_mm_s\":%g,\"gain_mm_mv\":%g,"
+                  "{\"layout\":\"%s\",\"overlay\":%s,\"overlay_opacity\":%.2f,\"heatmap\":\"%s\",\"speed_mm_s\":%g,\"gain_mm_mv\":%g,"
                   "\"zoom\":%.3f,\"caliper_mode\":%s,\"caliper\":%s,\"selected\":%d,\"px_per_mm\":%.4f,\"calibrated\":%s}",
-                  app_layout_name(v.layout), v.overlay ? "true" : "false", v.overlay_opacity, v.speed_mm_s, v.gain_mm_mv,
+                  app_layout_name(v.layout), v.overlay ? "true" : "false", v.overlay_opacity,
+                  v.heatmap_columns ? "columns" : "trace", v.speed_mm_s, v.gain_mm_mv,
                   v.zoom, v.caliper_mode ? "true" : "false", caliper, app.selected_id, app.px_per_mm * v.zoom,
                   app.calibrated ? "true" : "false");
     // "panels": [lead, t_begin_s, t_end_s, x, baseline y, width] per strip, CSS pixels (for tests).

@@ -42,6 +42,9 @@ struct app_view {
     float gain_mm_mv = 10.0f;
     bool overlay = true;             // class-activation heatmap on the traces
     float overlay_opacity = 0.5f;
+    // How the heatmap is drawn: a band of colour that follows the trace (default), or whole columns of each
+    // lead's strip (the first version's view, kept as an option). Toolbar "along trace | columns", key M.
+    bool heatmap_columns = false;
     float zoom = 1.0f;               // on top of true millimetres
     ImVec2 pan_mm = ImVec2(0, 0);    // paper position at the view's top-left corner, millimetres
     bool caliper_mode = false;       // C: dragging on a trace measures instead of panning

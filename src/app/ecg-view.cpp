@@ -289,8 +289,43 @@ void ecg_view_draw(app_state &app, const app_entry *entry, ImVec2 min_px, ImVec2
     }
     const app_result &r = entry->result;
 
-    // Heatmap: each lead's class-activation map inside its network window, under the trace.
-    if (v.overlay && !entry->cam.empty()) {
+    // Heatmap along the trace: each lead's class-activation map inside its network window as a band of colour that
+    // follows the trace, under it: per 10 ms, a rectangle from the trace's lowest to its highest point there, widened
+    // by 1.25 mm each way (plain rectangles: 4 vertices each, so a 12-lead page stays far below ImGui's 64 K
+    // vertices per draw list, which thick polylines would exceed).
+    if (v.overlay && !entry->cam.empty() && !v.heatmap_columns && std::fabs(r.fs_hz - k_app_window_fs_hz) < 1e-6) {
+        const float alpha = std::clamp(v.overlay_opacity, 0.0f, 1.0f);
+        constexpr float k_band_mm = 1.25f;
+        constexpr int chunk = 5;  // 10 ms per rectangle
+        for (const ecg_panel &p : sheet.panels) {
+            if (p.lead >= entry->lead_count) continue;
+            const int w0 = r.window_start[p.lead];
+            const float *cam = entry->cam.data() + static_cast<size_t>(p.lead) * k_app_window_samples;
+            const float *x = entry->signal_uv.data() + static_cast<size_t>(p.lead) * static_cast<size_t>(entry->sample_count);
+            const double fs = k_app_window_fs_hz;
+            for (int i = 0; i < k_app_window_samples; i += chunk) {
+                const double t0 = (w0 + i) / fs, t1 = (w0 + i + chunk) / fs;
+                if (t1 <= p.t_begin_s || t0 >= p.t_end_s) continue;
+                float value = 0.0f;
+                for (int k = i; k < std::min(i + chunk, k_app_window_samples); k++) value = std::max(value, cam[k]);
+                if (value < 0.08f) continue;  // leave quiet paper clean
+                const float x0 = p.x_mm + static_cast<float>((std::max(t0, p.t_begin_s) - p.t_begin_s) * v.speed_mm_s);
+                const float x1 = p.x_mm + static_cast<float>((std::min(t1, p.t_end_s) - p.t_begin_s) * v.speed_mm_s);
+                if (at(x0, 0).x > max_px.x || at(x1, 0).x < min_px.x) continue;
+                float lo_uv = 1e9f, hi_uv = -1e9f;
+                for (int s = w0 + i; s <= std::min(w0 + i + chunk, entry->sample_count - 1); s++) {
+                    lo_uv = std::min(lo_uv, x[s]);
+                    hi_uv = std::max(hi_uv, x[s]);
+                }
+                if (lo_uv > hi_uv) continue;
+                const float top = p.baseline_mm - hi_uv / 1000.0f * v.gain_mm_mv - k_band_mm;
+                const float bottom = p.baseline_mm - lo_uv / 1000.0f * v.gain_mm_mv + k_band_mm;
+                dl->AddRectFilled(at(x0, top), at(x1, bottom), ecg_heat_colour(value, alpha * 0.9f * std::sqrt(value)));
+            }
+        }
+    }
+    // Heatmap as columns (the option): the map shades the whole height of each lead's strip.
+    if (v.overlay && !entry->cam.empty() && v.heatmap_columns) {
         const float alpha = std::clamp(v.overlay_opacity, 0.0f, 1.0f);
         constexpr int chunk = 5;  // 10 ms per rectangle
         for (const ecg_panel &p : sheet.panels) {

@@ -599,6 +599,52 @@ test('a caliper on a synthetic ECG of known intervals reads its RR (ms, bpm) and
   assert(problems.length === 0, problems.join('; '));
 });
 
+// ---- the heatmap along the trace (default) and as columns (M) ---------------------------------------------
+
+test('the heatmap follows the trace; the column view stays as an option (M) (screenshots saved)', async ({ browser, baseUrl }) => {
+  const { context, page, problems } = await openApp(browser, baseUrl);
+  const sample = path.join(repo, '..', 'shared', 'ecg', 'samples', 'ge-muse-xml', 'braveheart_example1.xml');
+  await dropFiles(page, { 'braveheart_example1.xml': fs.readFileSync(sample) });
+  await finishedRow(page, 'braveheart_example1.xml');
+  await page.waitForTimeout(300);
+  const v0 = await viewState(page);
+  const along = await page.screenshot({ path: path.join(outDir, 'app-heatmap-trace.png') });
+  await press(page, 'm');
+  const v1 = await viewState(page);
+  const columns = await page.screenshot({ path: path.join(outDir, 'app-heatmap-columns.png') });
+  await press(page, 'h');
+  const off = await page.screenshot({ path: path.join(outDir, 'app-heatmap-off.png') });
+  // pixels of the paper (left of the result panel, below the toolbar) that the heatmap changed
+  const changed = await page.evaluate(async ([a, b, c]) => {
+    const decode = async (b64) => {
+      const img = new Image();
+      img.src = 'data:image/png;base64,' + b64;
+      await img.decode();
+      const cv = new OffscreenCanvas(img.width, img.height);
+      const g = cv.getContext('2d');
+      g.drawImage(img, 0, 0);
+      return g.getImageData(0, 0, img.width, img.height);
+    };
+    const [on1, on2, base] = await Promise.all([a, b, c].map(decode));
+    const count = (img) => {
+      let n = 0;
+      for (let y = 80; y < 550; y++)
+        for (let x = 20; x < 900; x++) {
+          const i = (y * img.width + x) * 4;
+          if (Math.abs(img.data[i] - base.data[i]) + Math.abs(img.data[i + 1] - base.data[i + 1]) + Math.abs(img.data[i + 2] - base.data[i + 2]) > 40) n++;
+        }
+      return n;
+    };
+    return { band: count(on1), columns: count(on2) };
+  }, [along, columns, off].map((png) => png.toString('base64')));
+  await context.close();
+  assert(v0.heatmap === 'trace' && v1.heatmap === 'columns', `heatmap style ${v0.heatmap} then ${v1.heatmap} (expected trace, then columns after M)`);
+  assert(changed.band > 3000, `the band along the trace changed ${changed.band} paper pixels: none drawn`);
+  // the band along the trace covers far less paper than whole columns
+  assert(changed.columns > 2 * changed.band, `columns changed ${changed.columns} paper pixels, the band ${changed.band}: the band does not follow the trace`);
+  assert(problems.length === 0, problems.join('; '));
+});
+
 // ---- folder drops ---------------------------------------------------------------------------------------
 
 test('a folder drop: LUDB annotation files go with their record, other non-ECG files are skipped with one line', async ({ browser, baseUrl }) => {
