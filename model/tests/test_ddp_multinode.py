@@ -5,7 +5,9 @@ DistributedDataParallel (gloo); then both are started again on the same out_dir 
 rank 0 wrote. That out_dir is what must be on shared storage across machines: every rank reads ckpt.pt when it
 starts (README, "Training on several machines").
 
-Everything listens on 127.0.0.1 (random free ports); bounded by timeouts. A tiny network keeps it to seconds.
+Every address given is 127.0.0.1 (random free ports) and gloo uses the loopback interface, but torch 1.13's
+TCPStore (the rendezvous's and the process group's) listens on every interface: it has no bind address. Those
+two ports are open for the seconds the test runs. Bounded by timeouts; a tiny network keeps it to seconds.
 Run: cd /work/main && /usr/bin/python3 -m pytest -q model/tests/test_ddp_multinode.py
 """
 import ipaddress
