@@ -384,6 +384,10 @@
       set('caliperBpm', c ? c.bpm : '');
       set('caliperMv', c ? c.dv_mv : '');
       set('selected', v.selected);
+      set('zoom', v.zoom);
+      set('narrow', v.narrow);
+      set('menuOpen', v.menu_open);
+      set('resultRect', v.result_rect ? v.result_rect.join(',') : '');
       // beyond the contract, when the app sends them: its scale and where each strip is (CSS px), for tests
       set('pxPerMm', v.px_per_mm);
       set('panels', v.panels ? JSON.stringify(v.panels) : '');
@@ -472,6 +476,52 @@
     for (const e of entries) await walk(e);
     return files;
   }
+
+  // Touch: one finger is the mouse (tap to select or press a button, drag to pan the paper, or to measure in
+  // caliper mode); two fingers pinch-zoom the paper. Emscripten 3.1.6's GLFW takes touch events but cannot read
+  // their position (only SDL sets it), so touches are kept from it and given to it as the mouse events they mean.
+  // Listening on window in the capture phase runs before GLFW's own listeners on the canvas.
+  let pinch = null;        // {distance, x, y} of the last two-finger position
+  let fingerDown = null;   // the one finger that is the mouse button, while it is down
+  const twoFingers = (touches) => {
+    const [a, b] = [touches[0], touches[1]];
+    return { distance: Math.hypot(a.clientX - b.clientX, a.clientY - b.clientY), x: (a.clientX + b.clientX) / 2, y: (a.clientY + b.clientY) / 2 };
+  };
+  const mouse = (type, t) => canvas.dispatchEvent(new MouseEvent(type, { clientX: t.clientX, clientY: t.clientY, button: 0,
+    buttons: type === 'mouseup' ? 0 : 1, bubbles: true, cancelable: true }));
+  const onTouch = (event) => {
+    if (event.target !== canvas) return;
+    event.preventDefault();  // no scrolling, no browser zoom, no emulated mouse events after the touch
+    event.stopImmediatePropagation();
+    if (event.touches.length >= 2) {
+      if (fingerDown) { mouse('mouseup', fingerDown); fingerDown = null; }
+      const now = twoFingers(event.touches);
+      if (pinch && pinch.distance > 0 && event.type === 'touchmove') {
+        const scale = now.distance / pinch.distance;
+        callApp((M) => { if (appHas('_kalium_web_pinch')) M.ccall('kalium_web_pinch', null, ['number', 'number', 'number'], [scale, now.x, now.y]); });
+      }
+      pinch = now;
+      return;
+    }
+    if (pinch) {  // a pinch ends when its last finger lifts; the remaining finger does not start a drag
+      if (event.touches.length === 0) pinch = null;
+      return;
+    }
+    const t = event.type === 'touchend' || event.type === 'touchcancel' ? event.changedTouches[0] : event.touches[0];
+    if (!t) return;
+    if (event.type === 'touchstart') {
+      mouse('mousemove', t);  // the pointer goes under the finger before the button goes down
+      mouse('mousedown', t);
+      fingerDown = { clientX: t.clientX, clientY: t.clientY };
+    } else if (event.type === 'touchmove' && fingerDown) {
+      mouse('mousemove', t);
+      fingerDown = { clientX: t.clientX, clientY: t.clientY };
+    } else if (fingerDown) {
+      mouse('mouseup', t);
+      fingerDown = null;
+    }
+  };
+  for (const type of ['touchstart', 'touchmove', 'touchend', 'touchcancel']) window.addEventListener(type, onTouch, { capture: true, passive: false });
 
   canvas.addEventListener('webglcontextlost', (event) => {
     event.preventDefault();

@@ -213,12 +213,39 @@ void tooltip(const char *text) {
     if (ImGui::IsItemHovered(ImGuiHoveredFlags_DelayShort)) ImGui::SetTooltip("%s", text);
 }
 
+// The narrow layout's top bar: the name and one Menu button that holds every action of the wide top bar.
+void draw_top_bar_narrow(app_state &app, bool any_done) {
+    const char *menu_label = "Menu";
+    const float button_w = ImGui::CalcTextSize(menu_label).x + 2 * ImGui::GetStyle().FramePadding.x;
+    ImGui::SameLine();
+    ImGui::SetCursorPosX(std::max(ImGui::GetCursorPosX(), ImGui::GetWindowContentRegionMax().x - button_w));
+    if (primary_button(menu_label)) ImGui::OpenPopup("menu");
+    app.menu_open = ImGui::BeginPopup("menu");
+    if (app.menu_open) {
+        if (ImGui::MenuItem("Open ECG files", "O")) action_open(app);
+        if (ImGui::MenuItem("Try an example", "X")) action_examples(app);
+        ImGui::Separator();
+        if (ImGui::MenuItem("Export CSV", "E", false, any_done)) action_export(app, "csv");
+        if (ImGui::MenuItem("Export JSON", "J", false, any_done)) action_export(app, "json");
+        if (ImGui::MenuItem("Export PNG", "P", false, any_done)) action_report(app);
+        if (ImGui::MenuItem("Export PDF", "R", false, any_done)) app_export_pdf(app, kalium::report_paper::a4);
+        ImGui::Separator();
+        if (ImGui::MenuItem("Calibrate screen")) app.calibration.open = true;
+        ImGui::EndPopup();
+    }
+}
+
 void draw_top_bar(app_state &app) {
     ImGui::PushFont(app.font_title);
     ImGui::TextUnformatted("kalium");
     ImGui::PopFont();
     const bool any_done = std::any_of(app.entries.begin(), app.entries.end(),
                                       [](const app_entry &e) { return e.status != app_entry_status::working; });
+    if (app.narrow) {
+        draw_top_bar_narrow(app, any_done);
+        return;
+    }
+    app.menu_open = false;
     // Right-aligned action buttons; the subtitle only when there is room for it too, and the buttons on a
     // line of their own when even they do not fit beside the title.
     const char *labels[] = {"Open ECG files", "Try an example", "Export CSV", "Export JSON", "Export PNG", "Export PDF",
@@ -336,6 +363,7 @@ void draw_ecg_area(app_state &app, ImVec2 size) {
     const ImVec2 min = ImGui::GetCursorScreenPos();
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const ImVec2 max(min.x + avail.x, min.y + avail.y);
+    app.paper_origin_px = min;
     ecg_view_draw(app, e, min, max, app.px_per_mm * app.view.zoom, app.view.pan_mm, /*interactive=*/true);
 
     // Messages on the paper when there is no trace to show.
@@ -436,11 +464,13 @@ std::string app_view_json(const app_state &app) {
     char text[512];
     std::snprintf(text, sizeof(text),
                   "{\"layout\":\"%s\",\"overlay\":%s,\"overlay_opacity\":%.2f,\"heatmap\":\"%s\",\"speed_mm_s\":%g,\"gain_mm_mv\":%g,"
-                  "\"zoom\":%.3f,\"caliper_mode\":%s,\"caliper\":%s,\"selected\":%d,\"px_per_mm\":%.4f,\"calibrated\":%s}",
+                  "\"zoom\":%.3f,\"caliper_mode\":%s,\"caliper\":%s,\"selected\":%d,\"px_per_mm\":%.4f,\"calibrated\":%s,"
+                  "\"narrow\":%s,\"menu_open\":%s,\"result_rect\":[%.0f,%.0f,%.0f,%.0f]}",
                   app_layout_name(v.layout), v.overlay ? "true" : "false", v.overlay_opacity,
                   v.heatmap_columns ? "columns" : "trace", v.speed_mm_s, v.gain_mm_mv,
                   v.zoom, v.caliper_mode ? "true" : "false", caliper, app.selected_id, app.px_per_mm * v.zoom,
-                  app.calibrated ? "true" : "false");
+                  app.calibrated ? "true" : "false", app.narrow ? "true" : "false", app.menu_open ? "true" : "false",
+                  app.result_rect_css[0], app.result_rect_css[1], app.result_rect_css[2], app.result_rect_css[3]);
     // "panels": [lead, t_begin_s, t_end_s, x, baseline y, width] per strip, CSS pixels (for tests).
     std::string json = text;
     json.pop_back();
@@ -467,6 +497,19 @@ void app_set_device_pixel_ratio(app_state &app, float device_pixel_ratio) {
     fonts_build(app);
 }
 
+void app_pinch_zoom(app_state &app, float scale, float x_css, float y_css) {
+    if (!(scale > 0.0f) || !std::isfinite(scale)) return;
+    app_view &v = app.view;
+    const float px_per_mm = app.px_per_mm * v.zoom;
+    const float new_zoom = std::clamp(v.zoom * scale, 0.25f, 8.0f);
+    // the paper point under the fingers' centre stays under it (the paper's top-left: its last screen position)
+    const float x_px = x_css * app.device_pixel_ratio - app.paper_origin_px.x, y_px = y_css * app.device_pixel_ratio - app.paper_origin_px.y;
+    const ImVec2 at_mm(v.pan_mm.x + x_px / px_per_mm, v.pan_mm.y + y_px / px_per_mm);
+    const float new_px_per_mm = app.px_per_mm * new_zoom;
+    v.zoom = new_zoom;
+    v.pan_mm = ImVec2(at_mm.x - x_px / new_px_per_mm, at_mm.y - y_px / new_px_per_mm);
+}
+
 void app_set_calibration(app_state &app, float css_px_per_mm) {
     // A screen between 30 and 600 dpi (in CSS pixels); anything else is a stale or corrupt value.
     if (!(css_px_per_mm >= 30.0f / 25.4f && css_px_per_mm <= 600.0f / 25.4f)) return;
@@ -484,13 +527,50 @@ void app_frame(app_state &app) {
     const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
                                    ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoSavedSettings |
                                    ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoScrollWithMouse;
+    const float dpr = app.device_pixel_ratio;
+    app.narrow = viewport->WorkSize.x / dpr < k_app_narrow_css_px;
+    // narrow: thin margins, every CSS pixel of width goes to the paper
+    if (app.narrow) ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(3.0f * dpr, 3.0f * dpr));
     ImGui::Begin("kalium", nullptr, flags);
     draw_top_bar(app);
 
-    const float dpr = app.device_pixel_ratio;
     const ImGuiStyle &style = ImGui::GetStyle();
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const float status_h = ImGui::GetFrameHeightWithSpacing();
+    auto note_result_rect = [&]() {
+        const ImVec2 p = ImGui::GetWindowPos(), s = ImGui::GetWindowSize();
+        const float rect[4] = {p.x / dpr, p.y / dpr, s.x / dpr, s.y / dpr};
+        std::copy(rect, rect + 4, app.result_rect_css);
+    };
+    if (app.narrow) {
+        // A phone's width holds about 9 cm of paper: an ECG opens with its traces' start at the left edge (the
+        // calibration pulses one swipe to the right) so the traces fill the screen.
+        if (app.selected_id != app.narrow_panned_id && app_selected_entry(app)) {
+            const ecg_sheet sheet = ecg_sheet_layout(app.view.layout, app.view.speed_mm_s, app.view.gain_mm_mv, 10.0);
+            if (!sheet.panels.empty()) app.view.pan_mm.x = sheet.panels[0].x_mm - 0.5f;
+            app.narrow_panned_id = app.selected_id;
+        }
+        // Phones: the result first (compact: estimate, range, probabilities, per lead; scrolls), then the ECG paper
+        // at the full width, then the worklist. Nothing is wider than the screen.
+        const float result_h = std::clamp(avail.y * 0.30f, 150.0f * dpr, 320.0f * dpr);
+        const float list_h = std::clamp(avail.y * 0.18f, 90.0f * dpr, 200.0f * dpr);
+        const float paper_h = std::max(120.0f * dpr, avail.y - result_h - list_h - status_h - 2 * style.ItemSpacing.y);
+        ImGui::BeginChild("result", ImVec2(avail.x, result_h), ImGuiChildFlags_Border);
+        note_result_rect();
+        panel_result(app, app_selected_entry(app), /*compact=*/false);
+        ImGui::EndChild();
+        draw_ecg_area(app, ImVec2(avail.x, paper_h));
+        ImGui::BeginChild("worklist", ImVec2(avail.x, list_h), ImGuiChildFlags_Border);
+        if (app.entries.empty()) ImGui::TextDisabled("Worklist: no ECGs yet.");
+        else panel_worklist(app);
+        ImGui::EndChild();
+        draw_status_bar(app);
+        panel_calibration(app);
+        ImGui::End();
+        ImGui::PopStyleVar();
+        mirror_view(app);
+        return;
+    }
     const float worklist_h = std::clamp(avail.y * 0.26f, 120.0f * dpr, 260.0f * dpr);
     const float result_w = std::clamp(avail.x * 0.28f, 330.0f * dpr, 430.0f * dpr);
     const float main_h = std::max(100.0f * dpr, avail.y - worklist_h - status_h - style.ItemSpacing.y);
@@ -498,6 +578,7 @@ void app_frame(app_state &app) {
     draw_ecg_area(app, ImVec2(avail.x - result_w - style.ItemSpacing.x, main_h));
     ImGui::SameLine();
     ImGui::BeginChild("result", ImVec2(result_w, main_h), ImGuiChildFlags_Border);
+    note_result_rect();
     panel_result(app, app_selected_entry(app), /*compact=*/false);
     ImGui::EndChild();
 

@@ -91,6 +91,11 @@ struct app_state {
     int sort_column = -1;             // -1: arrival order
     bool sort_descending = false;
     bool report_requested = false;
+    bool narrow = false;              // the stacked phone layout (window under k_app_narrow_css_px CSS px wide)
+    bool menu_open = false;           // the narrow layout's menu (the top bar's actions) is open
+    int narrow_panned_id = -1;        // the entry the narrow layout last opened at its trace's start
+    float result_rect_css[4] = {};    // where the result panel is (x, y, w, h, CSS px), for the view mirror
+    ImVec2 paper_origin_px = ImVec2(0, 0);  // the ECG view's top-left corner on screen (framebuffer px)
     bool report_mode = false;         // the frame being drawn is the PNG report
     // Where each lead's strip is on screen (CSS pixels), for the view mirror: tests find traces with it.
     struct screen_panel {
@@ -111,6 +116,13 @@ struct app_state {
     ImFont *font_title = nullptr;
     ImFont *font_huge = nullptr;
 };
+
+// Below this window width (CSS px) the side-by-side layout no longer fits: the app stacks the result, the ECG paper
+// at full width and the worklist, and folds the top bar's actions into a menu.
+constexpr float k_app_narrow_css_px = 760.0f;
+
+// A two-finger pinch on the paper (the page's touch handler): zoom by `scale` about (x, y) in CSS pixels.
+void app_pinch_zoom(app_state &app, float scale, float x_css, float y_css);
 
 bool app_init(app_state &app, float device_pixel_ratio);
 // Follow a new device pixel ratio (browser zoom, moving to another screen): rebuilds fonts at the new size

@@ -245,7 +245,9 @@ void ecg_view_draw(app_state &app, const app_entry *entry, ImVec2 min_px, ImVec2
                 }
             }
             if (ImGui::IsItemDeactivated()) c.dragging = 0;
-        } else if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 0.0f)) {
+        } else if (ImGui::IsItemActive() && !ImGui::IsItemActivated() && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 0.0f)) {
+            // (not in the frame the press began: on a touch screen the pointer jumps there from wherever it last
+            // was, and that jump is in this frame's MouseDelta)
             v.pan_mm.x -= io.MouseDelta.x / px_per_mm;
             v.pan_mm.y -= io.MouseDelta.y / px_per_mm;
         }

@@ -277,6 +277,11 @@ extern "C" EMSCRIPTEN_KEEPALIVE void kalium_web_progress(int done, int total) {
     app_set_progress(g_runner->app, done, total);
 }
 
+// A two-finger pinch on the canvas (web/kalium-shell.js): zoom by `scale` about (x, y), CSS pixels.
+extern "C" EMSCRIPTEN_KEEPALIVE void kalium_web_pinch(float scale, float x_css, float y_css) {
+    if (g_runner) app_pinch_zoom(g_runner->app, scale, x_css, y_css);
+}
+
 // A one-line message from the page for the app's status bar (e.g. the files a folder drop skipped).
 extern "C" EMSCRIPTEN_KEEPALIVE void kalium_web_notice(const char *text) {
     if (g_runner && text) g_runner->app.notice = text;

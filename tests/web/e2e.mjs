@@ -645,6 +645,74 @@ test('the heatmap follows the trace; the column view stays as an option (M) (scr
   assert(problems.length === 0, problems.join('; '));
 });
 
+// ---- phones: 390 x 844 CSS px, DPR 3, touch ------------------------------------------------------------
+
+// Touch gestures through the DevTools protocol (real touch events, as a phone's browser sends them).
+async function touchDrag(cdp, points, steps = 12) {
+  // points: [[from...], [to...]] per finger, CSS px; moves all fingers together in `steps` steps
+  const at = (k) => points.map(([from, to]) => ({ x: from[0] + (to[0] - from[0]) * k / steps, y: from[1] + (to[1] - from[1]) * k / steps }));
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: at(0) });
+  for (let k = 1; k <= steps; k++) {
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: at(k) });
+    await new Promise((r) => setTimeout(r, 20));  // a finger's pace: about one move per frame
+  }
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+}
+
+test('on a phone (390x844, DPR 3, touch): stacked layout, result in view, trace across the screen, menu, tap, drag pans, pinch zooms (screenshots saved)', async ({ browser, baseUrl }) => {
+  const { context, page, problems } = await openApp(browser, baseUrl,
+    { viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true });
+  const cdp = await context.newCDPSession(page);
+  const sample = path.join(repo, '..', 'shared', 'ecg', 'samples', 'ge-muse-xml', 'braveheart_example1.xml');
+  await dropFiles(page, { 'braveheart_example1.xml': fs.readFileSync(sample) });
+  await finishedRow(page, 'braveheart_example1.xml');
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(outDir, 'app-phone.png') });
+  const v0 = await viewState(page);
+  const width = await page.evaluate(() => ({ inner: window.innerWidth, scroll: document.scrollingElement.scrollWidth,
+    canvas: document.getElementById('canvas').width }));
+  const panels = JSON.parse(v0.panels || '[]');
+  // the widest strip's part on screen (the 10 s lead II rhythm strip)
+  const strip = panels.reduce((a, b) => (b[5] > a[5] ? b : a), [0, 0, 0, 0, 0, 0]);
+  const onScreen = Math.min(strip[3] + strip[5], width.inner) - Math.max(strip[3], 0);
+  const [rx, ry, rw, rh] = v0.resultRect.split(',').map(Number);
+
+  // tap: the Menu button (top right) opens the menu of the top bar's actions
+  await page.touchscreen.tap(width.inner - 30, 22);
+  await page.waitForTimeout(300);
+  const menu = await viewState(page);
+  await page.screenshot({ path: path.join(outDir, 'app-phone-menu.png') });
+  await page.touchscreen.tap(width.inner / 2, 600);  // a tap elsewhere closes it
+  await page.waitForTimeout(300);
+
+  // one finger dragged 150 px to the left on the paper (on lead I's strip, the top row) pans it: the strips
+  // move left by as much
+  const top = panels.find((p) => p[0] === 0 && p[1] === 0);
+  const y = top[4];
+  await touchDrag(cdp, [[[300, y], [150, y]]]);
+  await page.waitForTimeout(300);
+  const v1 = await viewState(page);
+  const moved = JSON.parse(v1.panels).find((p) => p[0] === top[0] && p[1] === top[1] && p[2] === top[2]);
+  // two fingers moving apart zoom in
+  await touchDrag(cdp, [[[150, y], [100, y]], [[240, y], [290, y]]]);
+  await page.waitForTimeout(300);
+  const v2 = await viewState(page);
+  await page.screenshot({ path: path.join(outDir, 'app-phone-zoomed.png') });
+  await context.close();
+
+  assert(v0.narrow === 'true', 'the app did not switch to its narrow (phone) layout');
+  assert(width.canvas === 390 * 3, `canvas backing store ${width.canvas} px wide, expected 1170 (DPR 3)`);
+  assert(width.scroll <= width.inner, `the page scrolls sideways: ${width.scroll} px wide in a ${width.inner} px window`);
+  assert(rx >= 0 && rx + rw <= width.inner + 1 && rw >= 0.9 * width.inner && ry < 844 / 3,
+    `result panel at x ${rx}, y ${ry}, ${rw} x ${rh}: not at the top, on screen and full width`);
+  assert(strip[4] > ry + rh, `the paper (strip at y ${strip[4]}) is not below the result (ends at ${ry + rh})`);
+  assert(onScreen >= 0.9 * width.inner, `the trace spans ${onScreen.toFixed(0)} of ${width.inner} CSS px (expected >= 90 %)`);
+  assert(menu.menuOpen === 'true', 'a tap on Menu did not open the menu');
+  assert(moved && Math.abs((top[3] - moved[3]) - 150) < 20, `a 150 px touch drag at y ${y} moved lead I's strip by ${moved ? top[3] - moved[3] : '?'} px`);
+  assert(Number(v2.zoom) > Number(v1.zoom) * 1.5, `pinch: zoom ${v1.zoom} -> ${v2.zoom} (fingers 90 -> 190 px apart)`);
+  assert(problems.length === 0, problems.join('; '));
+});
+
 // ---- folder drops ---------------------------------------------------------------------------------------
 
 test('a folder drop: LUDB annotation files go with their record, other non-ECG files are skipped with one line', async ({ browser, baseUrl }) => {
