@@ -645,6 +645,44 @@ test('the heatmap follows the trace; the column view stays as an option (M) (scr
   assert(problems.length === 0, problems.join('; '));
 });
 
+// ---- the reliability mark -------------------------------------------------------------------------------
+
+test('a paced ECG is marked "paced rhythm: less reliable" in the panel mirror, the worklist, the CSV/JSON exports and the PDF, the number still shown', async ({ browser, baseUrl }) => {
+  const { context, page, problems } = await openApp(browser, baseUrl);
+  // LUDB 1 with a pacing spike (+2 mV for one sample at 500 Hz) in all 12 leads every 0.9 s
+  const dir = path.join(repo, '..', 'shared', 'ecg', 'samples', 'wfdb', 'ludb_1');
+  const header = fs.readFileSync(path.join(dir, '1.hea'), 'latin1');
+  const gains = header.split(/\r?\n/).slice(1, 13).map((line) => parseFloat(line.split(/\s+/)[2]));
+  const dat = Buffer.from(fs.readFileSync(path.join(dir, '1.dat')));
+  for (let i = 300; i < 5000; i += 450)
+    for (let l = 0; l < 12; l++) {
+      const at = (i * 12 + l) * 2;
+      dat.writeInt16LE(Math.max(-32768, Math.min(32767, dat.readInt16LE(at) + Math.round(2 * gains[l]))), at);
+    }
+  await dropFiles(page, { 'paced.hea': Buffer.from(header.replace(/^1 /, 'paced ').replace(/1\.dat/g, 'paced.dat'), 'latin1'), 'paced.dat': dat });
+  const row = await finishedRow(page, 'paced.hea');
+  await page.waitForFunction(() => document.getElementById('kalium-result').dataset.file === 'paced.hea', null, { timeout: 5000 });
+  const box = await resultBox(page);
+  const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.evaluate(() => window.kalium.exportResults('csv'))]);
+  const csv = parseCsv(fs.readFileSync(await csvDownload.path(), 'utf8'));
+  const [jsonDownload] = await Promise.all([page.waitForEvent('download'), page.evaluate(() => window.kalium.exportResults('json'))]);
+  const json = JSON.parse(fs.readFileSync(await jsonDownload.path(), 'utf8'));
+  const [pdfDownload] = await Promise.all([page.waitForEvent('download'), page.evaluate(() => window.kalium.exportReport('pdf'))]);
+  const pdfPath = path.join(outDir, 'report-paced.pdf');
+  await pdfDownload.saveAs(pdfPath);
+  await page.screenshot({ path: path.join(outDir, 'app-paced.png') });
+  await context.close();
+  const mark = /^paced rhythm(; .*)?: less reliable$/;
+  assert(row.state === 'done' && /^\d\.\d$|^[<>]/.test(row.kPlus), `the paced ECG has no K+ shown: ${JSON.stringify(row)}`);
+  assert(mark.test(row.reliability) && row.cells[4].includes('less reliable'), `worklist: '${row.reliability}', cell '${row.cells[4]}'`);
+  assert(mark.test(box.reliability) && box.text.includes('paced rhythm'), `result mirror: '${box.reliability}' / '${box.text}'`);
+  const col = csv[0].indexOf('reliability');
+  assert(col >= 0 && mark.test(csv[1][col]), `CSV reliability column: '${csv[1] && csv[1][col]}'`);
+  assert(json.kalium_results[0].reliability_reasons[0] === 'paced rhythm', `JSON: ${JSON.stringify(json.kalium_results[0].reliability_reasons)}`);
+  assert(/paced rhythm.*less reliable/.test(pdfText(pdfPath)), 'the PDF does not mark the estimate');
+  assert(problems.length === 0, problems.join('; '));
+});
+
 // ---- phones: 390 x 844 CSS px, DPR 3, touch ------------------------------------------------------------
 
 // Touch gestures through the DevTools protocol (real touch events, as a phone's browser sends them).
