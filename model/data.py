@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy import signal as sps
+from scipy.interpolate import CubicSpline
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -103,12 +104,29 @@ def read_prepared(path):
 class Backgrounds:
     """Real 12-lead, 10 s, 500 Hz ECGs in microvolts (n, 12, 5000), read by the core."""
 
-    def __init__(self, signals_uv, names):
+    def __init__(self, signals_uv, names, k_estimate=None):
         self.signals_uv = signals_uv
         self.names = names
+        # each background's own K+, as estimated before any imposition (background_k); None: unknown
+        self.k_estimate = k_estimate if k_estimate is not None else load_background_k(names)
+        self._delineations = {}
 
     def __len__(self):
         return len(self.names)
+
+    def delineation(self, i):
+        """delineate() of background i, computed once."""
+        if i not in self._delineations:
+            self._delineations[i] = delineate(self.signals_uv[i])
+        return self._delineations[i]
+
+    def k_ref(self, i, rng):
+        """The K+ a use of background i starts from: its own estimate (BACKGROUND_K_FILE) with a spread of
+        K_REF_SD_MEQ_L, or the population's N(4.0, 0.3) where no estimate exists."""
+        est = self.k_estimate[i] if self.k_estimate is not None else math.nan
+        if math.isfinite(est):
+            return float(rng.normal(est, K_REF_SD_MEQ_L))
+        return float(rng.normal(4.0, 0.3))
 
     @classmethod
     def load(cls, limit=None, include_samples=False):
@@ -143,6 +161,27 @@ class Backgrounds:
         return cls(np.stack(signals), names)
 
 
+# WHAT K+ EACH BACKGROUND HAS. Unknown, so estimated: by the generated-only network (never fitted on any
+# labelled ECG; model/background_k.py), its rank among the 1,095 mapped to an emergency population's K+
+# spread and shrunk by the estimate's reliability: k = 4.0 + ED_K_SD * RELIABILITY * z, z the normal score of
+# the rank. The estimate separates the groups weakly (AUC about 0.8), so it moves the starting point by
+# +-0.5 mEq/L at most for 9 backgrounds in 10; a background it calls hypokalemic then gets less hypokalemia
+# imposed on top, one it calls hyperkalemic less hyperkalemia.
+BACKGROUND_K_FILE = ROOT / "build" / "model" / "background-k.npz"
+ED_K_SD_MEQ_L = 0.6        # spread of K+ among ED patients (ED_PRIOR in kdist.py: 22.7 % <= 3.5 around 4.0)
+RELIABILITY = 0.5          # correlation assumed between the estimate and the true K+
+K_REF_SD_MEQ_L = 0.2       # spread of one use's starting K+ around the estimate
+
+
+def load_background_k(names, path=BACKGROUND_K_FILE):
+    """(n,) estimated K+ per background name (NaN where none), or None when the file is missing."""
+    if not Path(path).exists():
+        return None
+    d = np.load(path)
+    by_name = dict(zip(d["hash"].tolist(), d["k_ref"].tolist()))
+    return np.array([by_name.get(n, math.nan) for n in names], float)
+
+
 def _standard_10s(rec):
     """(12, 5000) float32 of the 12 standard leads' first 10 s at 500 Hz, or None."""
     if rec["fs_hz"] != FS_HZ or rec["samples_uv"].shape[1] < 5000:
@@ -172,41 +211,80 @@ def detect_beats(x_uv, fs_hz=FS_HZ):
     return peaks
 
 
-def beat_segments(peaks, n, fs_hz=FS_HZ):
-    """Per beat: dict of sample indices p_on, qrs_on, qrs_off, t_end, next_p_on (or None when the beat's
-    segments do not fit inside the record). Located from the RR interval: QRS +-50 ms around the energy
-    peak, P onset 200 ms before QRS onset, T end by Fridericia (QT = 400 ms x RR^(1/3))."""
-    segs = []
-    if len(peaks) < 2:
-        return segs
-    rr_med = float(np.median(np.diff(peaks))) / fs_hz
-    for i, c in enumerate(peaks):
-        rr = (peaks[i + 1] - c) / fs_hz if i + 1 < len(peaks) else rr_med
-        rr_prev = (c - peaks[i - 1]) / fs_hz if i > 0 else rr_med
-        qrs_on = c - int(0.05 * fs_hz)
-        qrs_off = c + int(0.05 * fs_hz)
-        qt = 0.40 * rr_prev ** (1.0 / 3.0)
-        t_end = qrs_on + int(qt * fs_hz)
-        p_on = qrs_on - int(0.20 * fs_hz)
-        next_qrs_on = c + int(rr * fs_hz) - int(0.05 * fs_hz)
-        next_p_on = next_qrs_on - int(0.20 * fs_hz)
-        if p_on < 0 or next_p_on + int(0.2 * fs_hz) > n or t_end + int(0.06 * fs_hz) >= next_p_on:
-            segs.append(None)
-            continue
-        segs.append({"p_on": p_on, "qrs_on": qrs_on, "qrs_off": qrs_off, "t_end": t_end,
-                     "next_p_on": next_p_on})
-    return segs
+SMOOTH_CUTOFF_HZ = 40.0     # imposition changes the ECG below this; the recorded noise above it stays as recorded
+WAVE_CUTOFF_HZ = 15.0       # P, U and ST are changed below this (their band), so noise above it is not scaled
+T_CUTOFF_HZ = 10.0          # the T wave is reshaped below this
+T_NARROWEST = 0.6           # the T wave's limbs are narrowed to no less than this share of their recorded width
+
+
+def delineate(x_uv, fs_hz=FS_HZ):
+    """Per beat of a 12-lead record, the sample indices of its waves from the core's own delineation
+    (kalium_core.measure, as `kalium measure` and the app measure): each beat's QRS fiducial, with the median
+    beat's P onset, QRS onset and offset, T peak and T end placed around it; the T peak and end scaled by
+    Fridericia's (RR / median RR)^(1/3). -> dict with "beats" (list of dicts p_on (or None), qrs_on, qrs_off,
+    t_peak, t_end, next_on: where the next beat's first wave starts, or None for the last beat) and the
+    record's measured "pr_ms", "qrs_ms", "hr_bpm" (None when not measurable); None when the core cannot
+    delineate the record (fewer than 2 beats, no QRS boundaries)."""
+    try:
+        m = core().measure(np.ascontiguousarray(x_uv, np.float32), float(fs_hz), list(sim.LEADS))
+    except ValueError:
+        return None
+    centres = np.asarray(m["qrs_samples_500hz"], float) * fs_hz / 500.0
+    f = m["fiducials_ms"]
+    if len(centres) < 2 or f["qrs_onset"] is None or f["qrs_offset"] is None:
+        return None
+    ms = fs_hz / 1000.0
+    qon, qoff = f["qrs_onset"] * ms, f["qrs_offset"] * ms
+    t_end_ms = f["t_end"] if f["t_end"] is not None else f["qrs_onset"] + 400.0
+    t_peak_ms = f["t_peak"] if f["t_peak"] is not None else f["qrs_offset"] + 0.7 * (t_end_ms - f["qrs_offset"])
+    t_end, t_peak = t_end_ms * ms, t_peak_ms * ms
+    p_on = f["p_onset"] * ms if f["p_onset"] is not None else None
+    rr = np.diff(centres)
+    rr_med = float(np.median(rr))
+    beats = []
+    for i, c in enumerate(centres):
+        rr_prev = rr[i - 1] if i > 0 else rr_med
+        qt_scale = (rr_prev / rr_med) ** (1.0 / 3.0)
+        b = {"qrs_on": c + qon, "qrs_off": c + qoff,
+             "t_peak": c + qoff + (t_peak - qoff) * qt_scale, "t_end": c + qoff + (t_end - qoff) * qt_scale,
+             "p_on": None if p_on is None else c + p_on}
+        if i + 1 < len(centres):
+            nc = centres[i + 1]
+            first = nc + (p_on if p_on is not None else qon - 30.0 * ms)
+            # P buried in the T wave (fast rates): the next beat starts at its QRS
+            b["next_on"] = first if first > b["t_end"] + 20.0 * ms else nc + qon - 20.0 * ms
+        else:
+            b["next_on"] = None
+        # T never runs into the next beat
+        if b["next_on"] is not None:
+            b["t_end"] = min(b["t_end"], b["next_on"] - 10.0 * ms)
+            b["t_peak"] = min(b["t_peak"], b["t_end"] - 10.0 * ms)
+        beats.append(b)
+    return {"beats": beats, "pr_ms": m["pr_ms"], "qrs_ms": m["qrs_ms"], "hr_bpm": m["hr_bpm"]}
+
+
+def source_resolution_uv(x_uv):
+    """The record's amplitude step (uV): the smallest gap between its distinct values, or None when the values
+    are not on a grid coarser than 0.1 uV."""
+    u = np.unique(np.round(np.asarray(x_uv, np.float64), 3))
+    if len(u) < 2:
+        return None
+    step = float(np.min(np.diff(u)))
+    if step < 0.1 or np.max(np.abs(u / step - np.round(u / step))) > 1e-3:
+        return None
+    return step
 
 
 def _component(x, a, b):
     """The wave over [a, b): x minus the straight line through its end values (averaged over 4 ms)."""
-    lo, hi = x[:, max(a - 2, 0):a + 2].mean(1), x[:, b - 2:b + 2].mean(1)
+    lo, hi = x[:, max(a - 2, 0):a + 2].mean(1), x[:, max(b - 2, a):b + 2].mean(1)
     ramp = np.linspace(0.0, 1.0, b - a)
     line = lo[:, None] + (hi - lo)[:, None] * ramp[None, :]
     return x[:, a:b] - line
 
 
 def _taper(n, edge):
+    """Raised-cosine edges of `edge` samples on a window of n ones: changes start and end smoothly."""
     w = np.ones(n)
     e = min(edge, n // 2)
     if e > 0:
@@ -215,16 +293,35 @@ def _taper(n, edge):
     return w
 
 
-def _warp_about(comp, peak, left, right):
-    """comp (leads, m) resampled about sample `peak` so its left limb is `left` times and its right limb
-    `right` times as wide (values beyond the ends are 0)."""
+def _reshape_about(comp, peak, left, right):
+    """comp (leads, m) with its left limb `left` times and its right limb `right` times as wide about sample `peak`.
+    Broadening (factor > 1) resamples time about the peak (cubic; comp is low-passed), which stays inside the
+    window. Narrowing (< 1) keeps time and sharpens the wave instead: each lead's wave, normalised to its largest
+    value, is raised to the power 1/factor^2 (a Gaussian's width times the factor), sign kept. Compressing time
+    would pull the ST level into a step at the window's start and carry the recorded noise up in frequency."""
     m = comp.shape[1]
     t = np.arange(m, dtype=float)
-    src = np.where(t < peak, peak + (t - peak) / left, peak + (t - peak) / right)
-    out = np.empty_like(comp)
-    for l in range(comp.shape[0]):
-        out[l] = np.interp(src, t, comp[l], left=0.0, right=0.0)
+    blend = 0.5 * (1.0 + np.tanh((t - peak) / 5.0))      # left limb -> right limb over about +-10 ms
+    out = comp
+    wide_l, wide_r = max(left, 1.0), max(right, 1.0)
+    if wide_l > 1.0 or wide_r > 1.0:
+        slope = (1.0 - blend) / wide_l + blend / wide_r
+        src = peak + np.cumsum(slope) - np.cumsum(slope)[int(peak)]
+        out = CubicSpline(t, comp, axis=1)(np.clip(src, 0.0, m - 1.0))
+    gamma = (1.0 - blend) / min(left, 1.0) ** 2 + blend / min(right, 1.0) ** 2
+    if np.any(gamma > 1.0):
+        scale = np.abs(out).max(1, keepdims=True) + 1e-9
+        u = out / scale
+        out = scale * np.sign(u) * np.abs(u) ** gamma[None, :]
     return out
+
+
+def _smooth_step(n, rise, fall_from, fall_to):
+    """0 -> 1 over [0, rise), 1 until fall_from, 1 -> 0 over [fall_from, fall_to), then 0; raised cosines."""
+    t = np.arange(n, dtype=float)
+    up = np.clip(t / max(rise, 1), 0.0, 1.0)
+    down = 1.0 - np.clip((t - fall_from) / max(fall_to - fall_from, 1), 0.0, 1.0)
+    return (0.5 - 0.5 * np.cos(np.pi * up)) * (0.5 - 0.5 * np.cos(np.pi * down))
 
 
 # Projection of the simulator's U direction onto the 12 leads (Dower's matrix, Goldberger's relations):
@@ -234,82 +331,173 @@ U_LEAD_WEIGHTS = np.r_[_U8[0], _U8[1], np.ravel(sim.limb_leads(np.array([_U8[0]]
 U_LEAD_WEIGHTS = U_LEAD_WEIGHTS / np.abs(U_LEAD_WEIGHTS).max()
 
 
-def impose_k(x_uv, k_target, k_ref, patient, fs_hz=FS_HZ):
-    """The record x_uv (12, n) with the K+ effects of going from k_ref to k_target imposed on every beat
-    whose segments can be located; `patient` (simulate.sample_patient) gives the sensitivity to K+.
-    Returns (new record (12, n) float32, number of beats changed)."""
-    x = x_uv.astype(np.float64).copy()
-    n = x.shape[1]
-    e1, e0 = sim.k_effects(k_target, patient), sim.k_effects(k_ref, patient)
-    segs = beat_segments(detect_beats(x_uv, fs_hz), n, fs_hz)
+class Imposed:
+    """What impose_k made: the record, how many of its beats were changed and how many it has, the signs."""
+
+    def __init__(self, x_uv, beats_changed, beats_total, signs):
+        self.x_uv, self.beats_changed, self.beats_total, self.signs = x_uv, beats_changed, beats_total, signs
+
+    @property
+    def every_beat(self):
+        return self.beats_total >= 2 and self.beats_changed == self.beats_total
+
+
+def impose_k(x_uv, k_target, k_ref, patient, signs=None, fs_hz=FS_HZ, delineation=None):
+    """The record x_uv (12, n) uV with the K+ effects of going from k_ref to k_target imposed on every beat.
+
+    `patient` (simulate.sample_patient) gives the graded sensitivity to K+; `signs` (ed_signs.sample_signs, for
+    k_target) the visible signs this patient shows: their responsiveness (ed_signs.responsiveness) and their
+    targets: QRS width, PR, heart rate (bradycardia), QTc added, P flattening. Atrial fibrillation and the faster
+    heart rate of hypokalemia are not imposed on a real ECG (they would need atrial activity or record that is not
+    there); the simulated half of the data has them.
+
+    The changes are made on the record's smooth part (below SMOOTH_CUTOFF_HZ): the recorded noise above it stays
+    as it was, not scaled with the T wave nor moved by the time warp, and the result is requantised to the
+    record's own amplitude step (source_resolution_uv), so untouched samples stay exactly as recorded.
+    Windows come from the core's delineation (delineate; pass it to reuse one). Returns Imposed, whose
+    every_beat is False when the record cannot be delineated."""
+    import ed_signs
+    signs = signs if signs is not None else {"band": ed_signs.band_of(k_target)}
+    d = delineation if delineation is not None else delineate(x_uv, fs_hz)
+    x_in = np.asarray(x_uv, np.float64)
+    if d is None:
+        return Imposed(np.asarray(x_uv, np.float32), 0, 0, signs)
+    n = x_in.shape[1]
     ms = fs_hz / 1000.0
+    b_lp, a_lp = sps.butter(4, SMOOTH_CUTOFF_HZ / (fs_hz / 2))
+    smooth = sps.filtfilt(b_lp, a_lp, x_in, axis=-1)
+    # P, T, U and ST are changed on the part below WAVE_CUTOFF_HZ alone, so the noise between that and
+    # SMOOTH_CUTOFF_HZ is not scaled with them; the QRS (wider band) is scaled on both parts
+    b_w, a_w = sps.butter(4, WAVE_CUTOFF_HZ / (fs_hz / 2))
+    s = sps.filtfilt(b_w, a_w, x_in, axis=-1)
+    # the band between WAVE_CUTOFF_HZ and SMOOTH_CUTOFF_HZ is moved by the time warp only inside the QRS complexes
+    # (their own content); elsewhere it is noise and stays where it was recorded
+    qrs_mask = np.zeros(n)
+    for bt in d["beats"]:
+        # +-40 ms: the QRS's own content in this band (its onset and offset are not sharp) moves as a whole
+        qa, qb = int(round(bt["qrs_on"] - 40 * ms)), int(round(bt["qrs_off"] + 40 * ms))
+        lo, hi = max(qa, 0), min(qb, n)
+        if hi - lo > 2:
+            qrs_mask[lo:hi] = np.maximum(qrs_mask[lo:hi], _taper(qb - qa, int(15 * ms))[lo - qa:hi - qa])
+    mid = (smooth - s) * qrs_mask
+    moved_before = s + mid              # what the warp moves, as recorded
+    # the T wave is reshaped (narrowed) from its part below T_CUTOFF_HZ: narrowing compresses time, and would carry
+    # the noise just below WAVE_CUTOFF_HZ up above SMOOTH_CUTOFF_HZ
+    b_t, a_t = sps.butter(4, T_CUTOFF_HZ / (fs_hz / 2))
+    s_t = sps.filtfilt(b_t, a_t, x_in, axis=-1)
+    p = ed_signs.responsiveness(patient, signs)
+    if "peaked_t" in signs:
+        p = ed_signs.apply_to_patient(patient, signs, k_target)
+    e1, e0 = sim.k_effects(k_target, p), sim.k_effects(k_ref, p)
     t_ratio = e1["t_amp_factor"] / max(e0["t_amp_factor"], 0.2)
-    left = e1["t_sigma_l_factor"] / e0["t_sigma_l_factor"]
-    right = e1["t_sigma_r_factor"] / e0["t_sigma_r_factor"]
-    p_ratio = (e1["p_amp_factor"] / max(e0["p_amp_factor"], 1e-3))
+    # narrowing at most to T_NARROWEST of the recorded width: a peaked T is tented, not a spike (k_effects couples
+    # the width to the T rise, which for a 2.5x rise would narrow it 4x)
+    left = max(e1["t_sigma_l_factor"] / e0["t_sigma_l_factor"], T_NARROWEST)
+    right = max(e1["t_sigma_r_factor"] / e0["t_sigma_r_factor"], T_NARROWEST)
+    p_ratio = e1["p_amp_factor"] / max(e0["p_amp_factor"], 1e-3) * signs.get("flat_p", 1.0)
+    p_add_uv = 1000.0 * (e1["p_amp_add_mv"] - e0["p_amp_add_mv"])
     qrs_ratio = e1["qrs_amp_factor"] / e0["qrs_amp_factor"]
     u_add_uv = 1000.0 * (e1["u_add_mv"] - e0["u_add_mv"])
     st_uv = 1000.0 * (e1["st_depression_mv"] - e0["st_depression_mv"])
-    changed = 0
+    tu_gap = patient.get("tu_gap_ms", 90.0) * ms
+    # the visible signs' targets against the record's own measurements
+    pr_add_ms = e1["pr_add_ms"] - e0["pr_add_ms"]
+    if "long_pr" in signs and d["pr_ms"] is not None:
+        pr_add_ms = max(pr_add_ms, signs["long_pr"] - d["pr_ms"])
+    qrs_add_sign_ms = signs.get("hypo_qrs_add", 0.0)
+    if "wide_qrs" in signs and d["qrs_ms"] is not None:
+        qrs_add_sign_ms = max(qrs_add_sign_ms, signs["wide_qrs"] - d["qrs_ms"])
+    qt_add_ms = e1["qtc_add_ms"] - e0["qtc_add_ms"] + signs.get("long_qtc", 0.0)
+    rr_factor = 1.0
+    if "bradycardia" in signs and d["hr_bpm"]:
+        rr_factor = max(1.0, d["hr_bpm"] / signs["bradycardia"])
+
+    beats = d["beats"]
+    changed = total = 0
     knots_in, knots_out = [0.0], [0.0]
-    for s in segs:
-        if s is None:
-            continue
-        changed += 1
-        # --- ST-T: T amplitude and shape, ST depression
-        a, b = s["qrs_off"] + int(20 * ms), min(s["t_end"] + int(40 * ms), s["next_p_on"] - int(10 * ms))
-        comp = _component(x, a, b)
-        rms = np.sqrt((comp ** 2).sum(0))
-        peak = int(np.argmax(rms))
-        new = _warp_about(comp, peak, left, right) * t_ratio
-        taper = _taper(b - a, int(15 * ms))
-        x[:, a:b] += (new - comp) * taper
-        t_amp_lead = comp[:, peak]                       # each lead's T at the T peak, uV (signed)
-        scale = np.abs(t_amp_lead).max() + 1e-6
-        st = np.zeros(b - a)
-        st_end = max(peak, 1)
-        st[:st_end] = 1.0
-        x[:, a:b] -= st_uv * (t_amp_lead / scale)[:, None] * (st * taper)[None, :]
-        # --- U wave after T end
-        u_c = s["t_end"] + int(90 * ms)
-        u_idx = np.arange(max(u_c - int(100 * ms), 0), min(u_c + int(100 * ms), n))
-        u_shape = np.exp(-0.5 * ((u_idx - u_c) / (40 * ms)) ** 2)
-        x[:, u_idx] += u_add_uv * U_LEAD_WEIGHTS[:, None] * u_shape[None, :]
-        # --- P and QRS amplitude
-        pa, pb = s["p_on"], s["qrs_on"] - int(30 * ms)
-        if pb - pa > 10:
-            comp = _component(x, pa, pb)
-            x[:, pa:pb] += (p_ratio - 1.0) * comp * _taper(pb - pa, int(10 * ms))
-        qa, qb = s["qrs_on"], s["qrs_off"]
-        comp = _component(x, qa, qb)
-        x[:, qa:qb] += (qrs_ratio - 1.0) * comp * _taper(qb - qa, int(5 * ms))
-        # --- intervals: knots of the time warp (input time -> output time), same RR
-        pr_add = (e1["pr_add_ms"] - e0["pr_add_ms"]) * ms
-        qrs_add = (e1["qrs_widen_factor"] / e0["qrs_widen_factor"] - 1.0) * (s["qrs_off"] - s["qrs_on"])
-        qt_add = (e1["qtc_add_ms"] - e0["qtc_add_ms"]) * ms
-        tp = s["next_p_on"] - s["t_end"]
-        total = pr_add + qrs_add + qt_add
-        if total > 0.7 * tp:                             # never squeeze the T-P segment below 30 %
-            f = 0.7 * tp / total
+    base_shift = 0.0                                   # time added by a slower rate, cumulative
+    for i, bt in enumerate(beats):
+        r = lambda v: int(round(v))
+        qa, qb = r(bt["qrs_on"]), r(bt["qrs_off"])
+        end = n if bt["next_on"] is None else r(bt["next_on"])
+        done = t_done = False
+        # --- ST-T: T amplitude and shape, ST depression (smooth: rises after J, falls to 0 at the T peak)
+        a, b = max(qb + r(10 * ms), 0), min(r(bt["t_end"] + 30 * ms), end - r(10 * ms), n)
+        if b - a >= r(40 * ms):
+            comp = _component(s_t, a, b)
+            peak = int(np.clip(r(bt["t_peak"]) - a, 1, b - a - 2))
+            if b == n:          # the record ends inside this T wave: its peak is where the wave is largest
+                peak = int(np.argmax(np.sqrt((comp ** 2).sum(0))[:max(peak, 2)]))
+            taper = _taper(b - a, r(15 * ms))
+            s[:, a:b] += (_reshape_about(comp, peak, left, right) * t_ratio - comp) * taper
+            t_amp_lead = comp[:, peak]                     # each lead's T at its peak, uV (signed)
+            scale = np.abs(t_amp_lead).max() + 1e-6
+            st = _smooth_step(b - a, r(20 * ms), 0.5 * peak, peak)
+            s[:, a:b] -= st_uv * (t_amp_lead / scale)[:, None] * st[None, :]
+            done = t_done = True
+        # --- U wave after T end: a whole Gaussian, faded out before the next beat starts
+        u_c = bt["t_end"] + tu_gap
+        ua, ub = max(r(u_c - 120 * ms), 0), min(r(u_c + 120 * ms), end - r(10 * ms), n)
+        if ub - ua > 2 and u_add_uv != 0.0:
+            idx = np.arange(ua, ub)
+            u_shape = np.exp(-0.5 * ((idx - u_c) / (40 * ms)) ** 2)
+            fade = np.clip((end - r(10 * ms) - idx) / (40 * ms), 0.0, 1.0)
+            s[:, ua:ub] += u_add_uv * U_LEAD_WEIGHTS[:, None] * (u_shape * (0.5 - 0.5 * np.cos(np.pi * fade)))[None, :]
+        # --- P amplitude (P flattening, loss; the small rise of hypokalemia)
+        if bt["p_on"] is not None:
+            pa, pb = max(r(bt["p_on"]), 0), min(qa - r(20 * ms), n)
+            if pb - pa > r(20 * ms):
+                comp = _component(s, pa, pb)
+                gain = (p_ratio - 1.0) + p_add_uv / (np.abs(comp).max() + 1e-6)
+                s[:, pa:pb] += gain * comp * _taper(pb - pa, r(10 * ms))
+        # --- QRS amplitude
+        if qb - qa > 4 and qa >= 0 and qb <= n:
+            taper = _taper(qb - qa, r(5 * ms))
+            s[:, qa:qb] += (qrs_ratio - 1.0) * _component(s, qa, qb) * taper
+            mid[:, qa:qb] *= 1.0 + (qrs_ratio - 1.0) * taper
+            done = True
+        # a fragment at an end of the record (QRS cut off and no T wave left to change) is not a beat of it
+        fragment = (qa < 0 or qb > n) and not t_done
+        changed += done
+        total += not fragment
+        # --- intervals: knots of the time warp (input time -> output time). PR, QRS and QT additions are taken
+        # back in the T-P segment (the RR stays), a slower rate (bradycardia) is added there and carried on.
+        pr_add = pr_add_ms * ms if bt["p_on"] is not None else 0.0
+        qrs_add = (e1["qrs_widen_factor"] / e0["qrs_widen_factor"] - 1.0) * (qb - qa) + qrs_add_sign_ms * ms
+        qt_add = qt_add_ms * ms
+        if rr_factor > 1.0:                             # QT follows the slower rate (Fridericia)
+            qt_add += (bt["t_end"] - bt["qrs_on"]) * (rr_factor ** (1.0 / 3.0) - 1.0)
+        rr_add = 0.0
+        if i + 1 < len(beats):
+            rr_add = (rr_factor - 1.0) * (beats[i + 1]["qrs_on"] - bt["qrs_on"])
+        tp = (end if bt["next_on"] is not None else n) - bt["t_end"]
+        added = pr_add + qrs_add + qt_add
+        if added > 0.0 and added > 0.7 * tp + rr_add:                   # never squeeze the T-P segment below 30 %
+            f = (0.7 * tp + rr_add) / added
             pr_add, qrs_add, qt_add = pr_add * f, qrs_add * f, qt_add * f
-        shift = 0.0
-        mid_pr = s["p_on"] + int(60 * ms)                # the stretch of PR happens in the PR segment
-        for pt, add in ((mid_pr, 0.0), (s["qrs_on"], pr_add), (s["qrs_off"], qrs_add), (s["t_end"], qt_add)):
+        shift = base_shift
+        mid_pr = (bt["p_on"] + 60 * ms) if bt["p_on"] is not None else bt["qrs_on"] - 20 * ms
+        for pt, add in ((mid_pr, 0.0), (bt["qrs_on"], pr_add), (bt["qrs_off"], qrs_add), (bt["t_end"], qt_add)):
             shift += add
-            if pt > knots_in[-1]:
+            if knots_in[-1] < pt < n:
                 knots_in.append(float(pt))
                 knots_out.append(float(pt) + shift)
-        shift = 0.0
-        knots_in.append(float(s["next_p_on"]))
-        knots_out.append(float(s["next_p_on"]))
+        base_shift += rr_add
+        if bt["next_on"] is not None and knots_in[-1] < bt["next_on"] < n:
+            knots_in.append(float(bt["next_on"]))
+            knots_out.append(float(bt["next_on"]) + base_shift)
     knots_in.append(float(n - 1))
-    knots_out.append(float(n - 1))
+    knots_out.append(float(n - 1) + base_shift)
     ki, ko = np.array(knots_in), np.array(knots_out)
     keep = np.r_[True, (np.diff(ki) > 0) & (np.diff(ko) > 0)]
     src = np.interp(np.arange(n, dtype=float), ko[keep], ki[keep])
-    t = np.arange(n, dtype=float)
-    out = np.stack([np.interp(src, t, lead) for lead in x])
-    return out.astype(np.float32), changed
+    warped = CubicSpline(np.arange(n, dtype=float), s + mid, axis=1)(src)
+    # the change is that of the waves; the recorded noise stays where it was recorded
+    delta = warped - moved_before
+    step = source_resolution_uv(x_in)
+    if step is not None:
+        delta = np.round(delta / step) * step
+    return Imposed((x_in + delta).astype(np.float32), changed, total, signs)
 
 
 # ------------------------------------------------------------------------------------ ECG measurements
@@ -371,15 +559,26 @@ class TrainingBatches:
 
     def example(self, rng, k):
         """One prepared (12, 1250) mV input for K+ = k, and with emp=True its (8,) measured EMPs (else None).
-        The EMPs are measured on the whole 10 s record, as the app measures a dropped file; measuring draws no
-        random numbers, so the ECGs are the same with and without emp."""
+        The patient shows the visible signs of an emergency patient at this K+ (ed_signs.sample_signs). A real
+        background is used only when every one of its beats was changed (up to 4 draws; then a simulated ECG),
+        so no label is attached to a trace it does not describe. The EMPs are measured on the whole 10 s record,
+        as the app measures a dropped file; measuring draws no random numbers."""
+        import ed_signs
         kc = core()
+        signs = ed_signs.sample_signs(k, rng)
+        x = None
         if rng.random() < self.real_fraction:
-            x = self.backgrounds.signals_uv[rng.integers(len(self.backgrounds))]
-            patient = sim.sample_patient(rng)
-            x, _ = impose_k(x, k, rng.normal(4.0, 0.3), patient)
-        else:
-            x, _ = sim.simulate(k, rng)
+            for _ in range(4):
+                i = int(rng.integers(len(self.backgrounds)))
+                patient = sim.sample_patient(rng)
+                imposed = impose_k(self.backgrounds.signals_uv[i], k, self.backgrounds.k_ref(i, rng), patient,
+                                   signs=signs, delineation=self.backgrounds.delineation(i))
+                if imposed.every_beat:
+                    x = imposed.x_uv
+                    break
+        if x is None:
+            patient = ed_signs.apply_to_patient(sim.sample_patient(rng), signs, k)
+            x, _ = sim.simulate(k, rng, params=patient)
         x = np.ascontiguousarray(x * float(np.exp(self.amplitude_jitter * rng.standard_normal())), np.float32)
         emps = measured_emps(x) if self.emp else None
         return kc.prepare_input(x, FS_HZ)["values_mv"], emps

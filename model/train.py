@@ -26,6 +26,7 @@ import datetime
 import json
 import math
 import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -56,6 +57,9 @@ class TrainConfig:
     weight_decay: float = 1e-4
     grad_clip: float = 2.0
     group_weight: float = 0.5               # cross-entropy weight beside the L1 on K+
+    lead_weight: float = 0.0                # L1 of each lead's own K+ (lead_k) against the label: the per-lead
+                                            # estimates are read one by one, so each must be a K+ value too
+    keep_quarters: bool = False             # also keep ckpt-q1/q2/q3.pt at 1/4, 1/2, 3/4 of the run's progress
     real_fraction: float = 0.5              # share of examples built on real ECGs
     data_batches: int = 0                   # > 0: cycle over this many fixed batches (a finite set); 0: always new
     background_limit: int = 0               # use only the first N backgrounds (0: all 1,095); for tests
@@ -136,10 +140,14 @@ def config_from_dict(d):
     return TrainConfig(**d, model=model)
 
 
-def loss_fn(out, k_true, group_weight):
-    """L1 on K+ (targets as drawn, 1.5-8.0) + group_weight * cross-entropy over the 5 groups."""
+def loss_fn(out, k_true, group_weight, lead_weight=0.0):
+    """L1 on K+ (targets as drawn, 1.5-8.0) + group_weight * cross-entropy over the 5 groups
+    + lead_weight * L1 of every lead's own K+ (mean over leads)."""
     parts = {"l1": (out["k"] - k_true).abs().mean()}
     loss = parts["l1"]
+    if lead_weight > 0 and "lead_k" in out:
+        parts["lead_l1"] = (out["lead_k"] - k_true[:, None]).abs().mean()
+        loss = loss + lead_weight * parts["lead_l1"]
     if "group_logits" in out:
         parts["ce"] = F.cross_entropy(out["group_logits"], k_group(k_true))
         loss = loss + group_weight * parts["ce"]
@@ -305,6 +313,7 @@ def main(argv=None):
         bar = tqdm(total=config.max_steps, initial=step, unit="step", dynamic_ncols=True, mininterval=5)
     examples_seen, t_rate = 0, time.time()
     set_training_mode(net, config.freeze_leads)
+    quarters_kept = set(range(1, min(int(progress(step, minutes_before) * 4), 3) + 1))   # passed before a resume
     for x, emp, k in loader:
         done = progress(step, minutes_now()) >= 1.0
         if distributed:   # every rank stops at the same step
@@ -316,7 +325,7 @@ def main(argv=None):
         for g in optimizer.param_groups:
             g["lr"] = lr_at(step, minutes_now())
         out = model(x, emp)
-        loss, parts = loss_fn(out, k, config.group_weight)
+        loss, parts = loss_fn(out, k, config.group_weight, config.lead_weight)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trainable, config.grad_clip)
@@ -336,6 +345,17 @@ def main(argv=None):
                           f"group accuracy {metrics['group_acc']:.3f}, {rate:.2f} ECG/s")
         if step % config.checkpoint_every == 0:
             save()
+        quarter = int(progress(step, minutes_now()) * 4) if config.keep_quarters else 0
+        if config.keep_quarters and distributed:   # one decision for all ranks: save() gathers from every one
+            q = torch.tensor([float(quarter)])
+            torch.distributed.all_reduce(q, op=torch.distributed.ReduceOp.MAX)
+            quarter = int(q.item())
+        if config.keep_quarters and 1 <= quarter <= 3 and quarter not in quarters_kept:
+            quarters_kept.add(quarter)
+            save()
+            if master:
+                shutil.copyfile(ckpt_path, out_dir / f"ckpt-q{quarter}.pt")
+                bar.write(f"step {step}: kept ckpt-q{quarter}.pt")
     if master:
         bar.close()
         metrics = evaluate(net, eval_x, eval_k, eval_emp)
