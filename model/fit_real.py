@@ -378,9 +378,11 @@ def coverage(truth, lo, hi, weights=None):
             "mean width mEq/L": float(np.average(hi - lo, weights=w))}
 
 
-def report_cv(d, oof, chosen, shipped_k, out_dir, repeats):
+def report_cv(d, oof, chosen, shipped_k, out_dir, repeats, against=None):
+    """The tables of the run (results.md/.json). against: another network's saved run ({method: repeats}, the same
+    100 ECGs and folds): each method is also reported minus the same method on that network (paired)."""
     truth = d.groups
-    rows, diffs = {}, {}
+    rows, diffs, diffs_against = {}, {}, {}
     ship_fn = _metric_row(truth, [shipped_k], [np.full((len(truth), 5), np.nan)], [np.ones(len(truth))],
                           preds=[evaluate.k_group(shipped_k)])
     rows["shipped ecg12net-1 (generated data only)"] = evaluate.bootstrap(ship_fn, len(truth))
@@ -397,6 +399,15 @@ def report_cv(d, oof, chosen, shipped_k, out_dir, repeats):
                 a, b = fn(i), ship_fn(i)
                 return {k: a[k] - b[k] for k in a if k.endswith("AUC")}
             diffs[name + suffix] = evaluate.bootstrap(diff, len(truth))
+            if against is not None and name in against:
+                other = against[name]
+                other_fn = _metric_row(truth, [None if is_probe else r[key] for r in other],
+                                       [r["probs"] for r in other], [r["scale"] for r in other])
+
+                def diff_against(i, fn=fn, other_fn=other_fn):
+                    a, b = fn(i), other_fn(i)
+                    return {k: a[k] - b[k] for k in a if k.endswith("AUC")}
+                diffs_against[name + suffix] = evaluate.bootstrap(diff_against, len(truth))
     # calibration and coverage of the procedure that ships (chosen per fold), first repeat
     sel = oof[next(iter(SELECT))][0]
     w_ed = kdist.shift_weights(kdist.ED_PRIOR)[truth]
@@ -423,7 +434,7 @@ def report_cv(d, oof, chosen, shipped_k, out_dir, repeats):
     lead_mu = sel["lead_mu"]
     lead_spread = {"per-lead location, 1st-99th percentile mEq/L": np.percentile(lead_mu, [1, 99]).tolist()}
     plot_reliability(out_dir / "reliability.png", cal)
-    result = {"rows": rows, "paired_minus_shipped": diffs, "calibration": {k: v[0] for k, v in cal.items()},
+    result = {"rows": rows, "paired_minus_shipped": diffs, "paired_minus_against": diffs_against, "calibration": {k: v[0] for k, v in cal.items()},
               "coverage_80": cov, "flags": flags, "lead_spread": lead_spread, "chosen": chosen, "repeats": repeats}
     (out_dir / "results.json").write_text(json.dumps(result, indent=1))
     (out_dir / "results.md").write_text(markdown(result))
@@ -461,6 +472,11 @@ def markdown(result):
               "| method | " + " | ".join(keys[:4]) + " |", "|---" * 5 + "|"]
     for name, row in result["paired_minus_shipped"].items():
         lines.append(f"| {name} | " + " | ".join(evaluate.fmt(row[k]) for k in keys[:4]) + " |")
+    if result.get("paired_minus_against"):
+        lines += ["", "Paired difference against the same method on the other network (--against; same ECGs, "
+                  "same folds, same bootstrap samples)", "", "| method | " + " | ".join(keys[:4]) + " |", "|---" * 5 + "|"]
+        for name, row in result["paired_minus_against"].items():
+            lines.append(f"| {name} | " + " | ".join(evaluate.fmt(row[k]) for k in keys[:4]) + " |")
     lines += ["", "Calibration (expected calibration error, 10 bins): " + json.dumps(result["calibration"]),
               "", "Coverage of the 80 % range: " + json.dumps(result["coverage_80"]),
               "", "Per-lead locations: " + json.dumps(result["lead_spread"])]
@@ -498,6 +514,7 @@ def main(argv=None):
     ap.add_argument("--out", default=None)
     ap.add_argument("--name", default="ecg12net-1")
     ap.add_argument("--reuse", action="store_true", help="compare: report from the last run's saved outputs")
+    ap.add_argument("--against", help="compare: another network's oof.pkl (same folds): paired differences")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     feats, d, basis, gen, start = load_all(Path(args.weights))
@@ -511,7 +528,8 @@ def main(argv=None):
             oof, chosen = cross_validate(d, basis, gen, start, args.repeats,
                                          unl=(feats["unl_f"].astype(np.float64), feats["unl_alpha"].astype(np.float64)))
             saved.write_bytes(pickle.dumps((oof, chosen)))
-        result = report_cv(d, oof, chosen, feats["val_k"][:, 0], out, args.repeats)
+        against = pickle.loads(Path(args.against).read_bytes())[0] if args.against else None
+        result = report_cv(d, oof, chosen, feats["val_k"][:, 0], out, args.repeats, against)
         print(markdown(result))
         print(f"wrote {out}/results.md, results.json, reliability.png")
         return
