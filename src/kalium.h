@@ -280,13 +280,18 @@ struct network_input {
     // Start sample (at 500 Hz) of each lead's 2.5 s window in the prepared 500 Hz record.
     size_t window_start[k_standard_lead_count] = {};
     std::vector<std::string> warnings;
+    // Why an estimate from this input is less reliable: ecg_reliability_reasons of the quality findings the
+    // preparation was given (paced rhythm first); empty when nothing is known against it. The model passes them
+    // on to k_prediction::reliability_reasons.
+    std::vector<std::string> reliability_reasons;
 };
 
 // Resamples to 500 Hz, removes baseline wander, converts to mV and cuts each lead's 2.5 s window in the
 // Philips print layout (I/II/III 0-2.5 s, aVR/aVL/aVF 2.5-5 s, V1-V3 5-7.5 s, V4-V6 7.5-10 s). Recordings
 // shorter than 10 s but at least 2.5 s use 0-2.5 s for every lead, with a warning. Errors: a missing
 // standard lead, or less than 2.5 s. The warnings also carry ecg_check_quality's (flat, saturated or noisy
-// leads, mains, electrode reversal, pacing), which change none of the values.
+// leads, mains, electrode reversal, pacing), which change none of the values, and reliability_reasons holds
+// ecg_reliability_reasons of the same findings.
 result<network_input> ecg_prepare_input(const ecg_record &record);
 
 // [SECTION] Signal quality and measurements --------------------------------------------------------------
@@ -294,7 +299,7 @@ result<network_input> ecg_prepare_input(const ecg_record &record);
 // checks, and the filters for display and measurement. None of this changes what ecg_prepare_input gives the
 // network: mains removal and the display filters are applied only to what is shown and measured, never to
 // the network input (the shipped model was trained without them); the quality warnings are only appended to
-// network_input::warnings.
+// network_input::warnings and make its reliability_reasons.
 
 // One annotation of a WFDB annotation file (MIT format), e.g. MIT-BIH `100.atr` or LUDB `1.ii`.
 struct wfdb_annotation {
@@ -338,6 +343,18 @@ struct quality_warning {
 // left-arm electrode reversal, pacing spikes, a recording too short for the network (10 s).
 std::vector<quality_warning> ecg_check_quality(const ecg_record &record);
 
+// The reliability mark, the one rule of every client (the app, its worklist and exports, the PDF report,
+// `kalium predict`, kalium_core, the archive scorer). Why an estimate is less reliable, from the record's quality
+// findings: a paced rhythm ("paced rhythm", always first) and every failed quality check ("lead V2 flat", "lead
+// V2 saturated", "lead V2 noisy", "mains interference", "electrode reversal suspected (I, aVR)", "lead V2 has
+// missing samples", "recording shorter than 10 s"), each once. A wide QRS is never a reason: it is itself a sign
+// of severe hyperkalemia, and no quality check looks at it. Empty: nothing is known against the estimate.
+std::vector<std::string> ecg_reliability_reasons(const std::vector<quality_warning> &quality);
+// "paced rhythm; lead V2 noisy: less reliable" (or "" for no reasons): how the app and the report mark an estimate.
+std::string ecg_reliability_text(const std::vector<std::string> &reasons);
+// "ok" (no reasons) or "less reliable": the mark as `kalium predict` gives it (key and CSV column `reliability`).
+const char *ecg_reliability_status(const std::vector<std::string> &reasons);
+
 // Fiducial points of the median beat, in ms from its QRS fiducial (the median R); absent when not found.
 struct ecg_fiducials {
     std::optional<double> p_onset_ms, p_peak_ms, p_offset_ms, qrs_onset_ms, qrs_offset_ms, t_peak_ms, t_end_ms;
@@ -370,7 +387,8 @@ struct ecg_analysis {
 result<ecg_analysis> ecg_measure(const ecg_record &record);
 
 // ecg_prepare_input given the record's quality warnings already found (ecg_analysis::quality), so that a client
-// that measures and predicts checks the record once: the same values and warnings as ecg_prepare_input(record).
+// that measures and predicts checks the record once: the same values, warnings and reliability reasons as
+// ecg_prepare_input(record).
 result<network_input> ecg_prepare_input(const ecg_record &record, const std::vector<quality_warning> &quality);
 
 // [SECTION] Estimating K+ (ECG12Net on XNNPACK; library kalium_nn) ---------------------------------------
@@ -430,6 +448,8 @@ struct k_prediction {
     size_t window_start[k_standard_lead_count] = {};
     std::string model_name, model_sha256;
     std::vector<std::string> warnings;           // from preparation and from the model
+    // why the estimate is less reliable (network_input::reliability_reasons, ecg_reliability_reasons); empty: ok
+    std::vector<std::string> reliability_reasons;
 };
 
 struct model_options {

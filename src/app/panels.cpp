@@ -8,8 +8,7 @@
 //   [SECTION] Calibration dialog
 #include "panels.h"
 #include "ecg-view.h"
-#include "analysis.h"  // analysis_reliability_text (src/report/reliability.cpp)
-#include "kalium.h"
+#include "kalium.h"   // ecg_reliability_text (src/dsp/reliability.cpp)
 #include "report.h"    // report_lead_k_far
 
 #include <imgui.h>
@@ -194,7 +193,7 @@ void panel_result(app_state &app, const app_entry *entry, bool compact) {
     if (!r.reliability_reasons.empty()) {
         // the reliability mark: why this number should be trusted less (a wide QRS is never one of the reasons)
         ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.70f, 0.25f, 0.0f, 1.0f));
-        ImGui::TextWrapped("%s", kalium::analysis_reliability_text(r.reliability_reasons).c_str());
+        ImGui::TextWrapped("%s", kalium::ecg_reliability_text(r.reliability_reasons).c_str());
         ImGui::PopStyleColor();
     }
     if (r.has_k_range) {
@@ -392,7 +391,7 @@ void panel_worklist(app_state &app) {
                 ImGui::SameLine();
                 ImGui::TextColored(ImVec4(0.70f, 0.25f, 0.0f, 1.0f), "\u00b7 %s: less reliable",
                                    r.reliability_reasons.size() == 1 ? r.reliability_reasons[0].c_str() : "several reasons");
-                if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", kalium::analysis_reliability_text(r.reliability_reasons).c_str());
+                if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", kalium::ecg_reliability_text(r.reliability_reasons).c_str());
             }
         } else if (e.status == app_entry_status::failed) {
             ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.55f, 0.08f, 0.04f, 1.0f));

@@ -3,8 +3,10 @@
 // Reads each ECG (any supported format; WFDB records by their .hea), prepares it exactly as training did
 // (ecg_prepare_input: 500 Hz, baseline removed, the Philips-layout 2.5 s windows in mV) and runs ECG12Net.
 // JSON keys per file: file, then those of nn/prediction-json.h (k_plus, its range and the group probabilities
-// under an emergency department's prevalence, the balanced figures, lead_k, lead_attention, warnings, model). A file that cannot be read or prepared gives {file, error, error_code}; the others are
-// still processed and the exit status is 1 at the end. CSV: one header row, one row per file.
+// under an emergency department's prevalence, the balanced figures, the reliability mark, lead_k, lead_attention,
+// warnings, model). A file that cannot be read or prepared gives {file, error, error_code}; the others are
+// still processed and the exit status is 1 at the end. CSV: one header row, one row per file (reliability "ok" or
+// "less reliable", reliability_reasons joined by "; ").
 //
 // The model: --model PATH, else $KALIUM_MODEL, else the shipped model/ecg12net-1.kmodel of the source tree.
 // When PATH.sha256 exists (the shipped manifest) the file's sha256 must match it.
@@ -37,7 +39,7 @@ std::string csv_field(const std::string &s) {
 std::string csv_header() {
     std::string h = "file,k_plus,k_plus_display,group";
     for (int g = 0; g < kalium::k_group_count; g++) h += std::string(",p_") + kalium::k_group_names[g];
-    h += ",k_range_low,k_range_high,k_plus_balanced,flag";
+    h += ",k_range_low,k_range_high,k_plus_balanced,flag,reliability,reliability_reasons";
     for (size_t l = 0; l < kalium::k_standard_lead_count; l++) h += std::string(",lead_k_") + lead_name(l);
     for (size_t l = 0; l < kalium::k_standard_lead_count; l++) h += std::string(",attention_") + lead_name(l);
     return h + ",warnings,error";
@@ -51,12 +53,16 @@ std::string csv_number(double v) {
 
 std::string csv_row(const std::string &file, const kalium::k_prediction *p, const std::string &error) {
     std::string row = csv_field(file);
-    const size_t empty_columns = 3 + kalium::k_group_count + 4 + 2 * kalium::k_standard_lead_count + 1;
+    const size_t empty_columns = 3 + kalium::k_group_count + 4 + 2 + 2 * kalium::k_standard_lead_count + 1;
     if (!p) return row + std::string(empty_columns, ',') + "," + csv_field(error);
     row += "," + csv_number(p->k_meq_l) + "," + csv_field(p->k_display) + "," + csv_field(kalium::k_group_names[p->group]);
     for (int g = 0; g < kalium::k_group_count; g++) row += "," + (p->has_group_probs ? csv_number(p->group_probs[g]) : "");
     for (double v : {p->k_low_meq_l, p->k_high_meq_l, p->k_location_meq_l}) row += "," + (p->has_k_range ? csv_number(v) : "");
     row += std::string(",") + (p->flag < 0 ? "hypokalemia" : p->flag > 0 ? "hyperkalemia" : "");
+    // the reliability mark as in the JSON: "ok" or "less reliable", then the reasons joined by "; "
+    std::string reasons;
+    for (const std::string &r : p->reliability_reasons) reasons += (reasons.empty() ? "" : "; ") + r;
+    row += std::string(",") + kalium::ecg_reliability_status(p->reliability_reasons) + "," + csv_field(reasons);
     for (float v : p->lead_k) row += "," + csv_number(v);
     for (float v : p->lead_attention) row += "," + csv_number(v);
     std::string warnings;

@@ -213,6 +213,8 @@ result<network_input> ecg_prepare_input(const ecg_record &record, const std::vec
     // said by prepare_values already.
     for (const quality_warning &w : quality)
         if (w.kind != "missing" && w.kind != "missing_samples" && w.kind != "too_short") input->warnings.push_back(w.message);
+    // and the reliability mark every estimate from this input carries (kalium.h, ecg_reliability_reasons)
+    input->reliability_reasons = ecg_reliability_reasons(quality);
     return input;
 }
 

@@ -325,6 +325,7 @@ struct k_model::impl {
         p.model_name = name;
         p.model_sha256 = sha256;
         p.warnings = in.warnings;
+        p.reliability_reasons = in.reliability_reasons;  // the preparation's quality findings mark the estimate
         if (p.k_meq_l < 1.5 || p.k_meq_l > 7.5)
             p.warnings.push_back("the K+ estimate lies outside 1.5-7.5 mEq/L, the range the model was built for");
         return p;

@@ -29,6 +29,10 @@ void prediction_json_add(nlohmann::ordered_json &j, const k_prediction &p, predi
                                 "k_plus_flag"})
             j[key] = nullptr;
     }
+    // the reliability mark (kalium.h, ecg_reliability_reasons): the cli shape says "ok" or "less reliable", the
+    // app shape the mark as the app shows it ("paced rhythm: less reliable", "" when none)
+    j["reliability"] = app ? ecg_reliability_text(p.reliability_reasons) : std::string(ecg_reliability_status(p.reliability_reasons));
+    j["reliability_reasons"] = p.reliability_reasons;
     nlohmann::ordered_json lead_k = app ? nlohmann::ordered_json::array() : nlohmann::ordered_json::object();
     nlohmann::ordered_json attention = lead_k;
     for (int l = 0; l < k_standard_lead_count; l++) {

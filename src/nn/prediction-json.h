@@ -8,13 +8,17 @@
 // k_plus_balanced (the distribution's location: the estimate as if every group were equally likely),
 // group_probs_balanced (the same keys as group_probs, equal group priors), population (whose prevalence
 // k_plus, its range and group_probs assume), k_plus_flag ("hypokalemia", "hyperkalemia" or null: the ECG ranks
-// among the population's most likely dyskalemic, as many as the population has; k_distribution in kalium.h); then lead_k (each lead's own estimate), lead_attention (sums to 1),
-// warnings, model ({name, sha256}).
+// among the population's most likely dyskalemic, as many as the population has; k_distribution in kalium.h); then
+// reliability (the reliability mark, below) and reliability_reasons (why the estimate is less reliable: "paced
+// rhythm" first, then each failed quality check; [] when none; ecg_reliability_reasons in kalium.h, never a wide
+// QRS); then lead_k (each lead's own estimate), lead_attention (sums to 1), warnings, model ({name, sha256}).
 // Two shapes of the same fields:
 //   - prediction_json_shape::cli: group is the group's name ("3.5-5.5"); lead_k and lead_attention are
-//     objects lead name -> value (what `kalium predict` has always printed);
+//     objects lead name -> value (what `kalium predict` has always printed); reliability is "ok" or "less
+//     reliable" (ecg_reliability_status);
 //   - prediction_json_shape::app: group is the index 0-4; lead_k and lead_attention are arrays of 12 in
-//     standard lead order (the app contract's result_json, read by the ImGui app).
+//     standard lead order; reliability is the mark as the app shows it, "paced rhythm: less reliable" or ""
+//     (ecg_reliability_text) (the app contract's result_json, read by the ImGui app and web/kalium-shell.js).
 #pragma once
 
 #include "kalium.h"

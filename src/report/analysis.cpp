@@ -174,10 +174,8 @@ analysis_output analysis_run(int id, const std::string &file, const ecg_record &
     j["lead_derived"] = derived;
     j["display_truncated"] = truncated;
     j["window_start"] = starts;
+    // the prediction's keys, its reliability mark among them (from `quality`, which the preparation was given)
     prediction_json_add(j, p, prediction_json_shape::app);
-    const std::vector<std::string> reasons = analysis_reliability_reasons(quality);
-    j["reliability_reasons"] = reasons;
-    j["reliability"] = analysis_reliability_text(reasons);
     j["measurements"] = measured ? measurements_json(measured->values) : nullptr;
     j["measurement_warnings"] = measured ? measured->warnings : std::vector<std::string>{measured.error().message()};
     j["cart_measurements"] = measurements_json(record.cart);

@@ -35,12 +35,7 @@ analysis_output analysis_run(int id, const std::string &file, const ecg_record &
 // The result of a file that could not be read: result_json with `error` and `error_code`, no arrays.
 analysis_output analysis_failed(int id, const std::string &file, const status &error, size_t size_bytes);
 
-// Why an estimate is less reliable, from the record's quality findings: a paced rhythm ("paced rhythm") and every
-// failed quality check (flat, saturated or noisy leads, mains interference, electrode reversal, missing samples,
-// a recording shorter than 10 s). A wide QRS is never a reason: it is itself a sign of severe hyperkalemia, and
-// no quality check looks at it. Empty: nothing is known against the estimate.
-std::vector<std::string> analysis_reliability_reasons(const std::vector<quality_warning> &quality);
-// "paced rhythm; lead V2 noisy: less reliable" (or "" for no reasons): how the app and the report mark an estimate.
-std::string analysis_reliability_text(const std::vector<std::string> &reasons);
+// The reliability mark in result_json (reliability, reliability_reasons) is the core's one rule
+// (kalium.h, ecg_reliability_reasons; src/dsp/reliability.cpp), the same `kalium predict` prints.
 
 }  // namespace kalium

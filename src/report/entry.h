@@ -57,7 +57,7 @@ struct app_result {
     std::vector<double> lead_k, lead_attention;
     app_measurements measurements, cart_measurements;
     std::vector<std::string> warnings;
-    // Why the estimate is less reliable ("paced rhythm", "signal quality: lead V2 noisy", ...; report/analysis.h);
+    // Why the estimate is less reliable ("paced rhythm", "lead V2 noisy", ...; kalium.h, ecg_reliability_reasons);
     // empty when nothing is known against it. The number is still shown, marked with these reasons.
     std::vector<std::string> reliability_reasons;
     std::string model_name, model_sha256;

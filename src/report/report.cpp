@@ -366,7 +366,7 @@ void draw_result(page_writer &w, const app_entry &e, const report_geometry &g) {
     }
     if (!r.reliability_reasons.empty()) {
         w.colour(0.70, 0.25, 0.0);
-        y = w.wrapped(left, y, 80.0, analysis_reliability_text(r.reliability_reasons), 8, 3, true);
+        y = w.wrapped(left, y, 80.0, ecg_reliability_text(r.reliability_reasons), 8, 3, true);
     }
     if (r.has_group_probs) {
         y += 1.5;

@@ -26,8 +26,8 @@
 // start_time, duration_s (the record's), source_fs_hz (the file's rate), fs_hz (of the display signal: 500),
 // lead_count (leads in the file), size_bytes (of the files read), lead_names, lead_derived,
 // display_truncated, window_start, the prediction's keys (nn/prediction-json.h, app shape: k_plus,
-// k_plus_display, group, group_label, group_probs, lead_k, lead_attention, warnings, model),
-// reliability_reasons and reliability (why the estimate is less reliable, report/analysis.h), measurements
+// k_plus_display, group, group_label, group_probs, ..., reliability and reliability_reasons (why the estimate
+// is less reliable, kalium.h: ecg_reliability_reasons), lead_k, lead_attention, warnings, model), measurements
 // (kalium's own, ecg_measure; null when none could be made), measurement_warnings (why a value is missing),
 // cart_measurements (the file's, or null), infer_ms
 // (k_model::predict alone), analyse_ms (reading + preparing + predicting + the display signal) and timing_ms

@@ -1,12 +1,15 @@
 // cli/test-predict.cpp: `kalium predict` as a user runs it (native only): one result per ECG in every sample
 // format the readers take, the documented JSON keys and their invariants, per-file errors with exit status 1
-// after the other files, JSONL and CSV, and a damaged model refused with the reason.
+// after the other files, JSONL and CSV, the reliability mark (a paced ECG marked, a wide QRS never), and a
+// damaged model refused with the reason.
 #include "test-util.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -91,7 +94,21 @@ void check_prediction(const nlohmann::json &p) {
     CHECK(sum_a == Approx(1.0).margin(1e-5));
     CHECK(p["model"]["name"] == "ecg12net-1");
     CHECK(p["model"]["sha256"].get<std::string>().size() == 64);
+    // the reliability mark: "ok" with no reasons, or "less reliable" with at least one
+    REQUIRE(p["reliability_reasons"].is_array());
+    CHECK(p["reliability"] == (p["reliability_reasons"].empty() ? "ok" : "less reliable"));
 }
+
+// A temporary folder, removed with what is in it.
+struct temp_dir {
+    std::string path;
+    temp_dir() {
+        char pattern[] = "/tmp/kalium-predict-test-XXXXXX";
+        REQUIRE(mkdtemp(pattern) != nullptr);
+        path = pattern;
+    }
+    ~temp_dir() { std::system(("rm -rf '" + path + "'").c_str()); }
+};
 
 }  // namespace
 
@@ -158,8 +175,8 @@ TEST_CASE("kalium predict writes JSONL and CSV with the same numbers as JSON", "
         }
         return n;
     };
-    CHECK(columns(header) == 4 + 5 + 4 + 12 + 12 + 2);
-    CHECK_THAT(header, Catch::Contains(",k_range_low,k_range_high,k_plus_balanced,flag,"));
+    CHECK(columns(header) == 4 + 5 + 4 + 2 + 12 + 12 + 2);
+    CHECK_THAT(header, Catch::Contains(",k_range_low,k_range_high,k_plus_balanced,flag,reliability,reliability_reasons,lead_k_I,"));
     std::vector<std::string> body;
     for (std::string row; std::getline(rows, row);) body.push_back(row);
     REQUIRE(body.size() == 3);
@@ -167,6 +184,79 @@ TEST_CASE("kalium predict writes JSONL and CSV with the same numbers as JSON", "
     const std::string first_k = body[0].substr(body[0].find(',') + 1, body[0].find(',', body[0].find(',') + 1) - body[0].find(',') - 1);
     CHECK(std::stod(first_k) == Approx(all[0]["k_plus"].get<double>()).margin(1e-5));
     CHECK_THAT(body[1], Catch::Contains("missing"));
+}
+
+TEST_CASE("kalium predict marks a paced ECG as less reliable, never a wide QRS, in JSON and CSV", "[cli][predict]") {
+    // LUDB 1 with a pacing spike (+2 mV for one sample at 500 Hz) in all 12 leads every 0.9 s, as the browser
+    // test (tests/web/e2e.mjs) and test-report make it, written as a WFDB record
+    auto outcomes = kalium::ecg_read_all({as_named("1.hea", read_bytes(shared_ecg("samples/wfdb/ludb_1/1.hea"))),
+                                          as_named("1.dat", read_bytes(shared_ecg("samples/wfdb/ludb_1/1.dat")))});
+    REQUIRE(outcomes.at(0).record);
+    kalium::ecg_record record = *outcomes[0].record;
+    REQUIRE(record.fs_hz == 500.0);
+    for (kalium::ecg_lead &lead : record.leads)
+        for (size_t i = 300; i < lead.samples_uv.size(); i += 450) lead.samples_uv[i] += 2000.0f;
+    auto written = kalium::ecg_write_wfdb(record, "paced");
+    REQUIRE(written);
+    temp_dir dir;
+    for (const kalium::written_file &f : written.value())
+        std::ofstream(dir.path + "/" + f.name, std::ios::binary)
+            .write(reinterpret_cast<const char *>(f.bytes.data()), static_cast<std::streamsize>(f.bytes.size()));
+    const std::string paced = dir.path + "/paced.hea";
+    const std::string normal = shared_ecg("samples/wfdb/ludb_1/1.hea");
+    // the FDA's aECG example: kalium measures its QRS at 120 ms (wide; the cart says 120 too), a sign of
+    // hyperkalemia, never a reason to trust the estimate less
+    const std::string wide = shared_ecg("samples/hl7-aecg/hl7_2003-12_Example_aECG.xml");
+    auto wide_record = kalium::ecg_read_all({as_named("aecg.xml", read_bytes(wide))});
+    REQUIRE(wide_record.at(0).record);
+    auto wide_measured = kalium::ecg_measure(*wide_record[0].record);
+    REQUIRE(wide_measured);
+    REQUIRE(wide_measured->values.qrs_ms);
+    CHECK(*wide_measured->values.qrs_ms >= 120.0);
+    const std::string files = paced + " " + normal + " " + wide;
+
+    run_result json = run_predict(files), csv = run_predict("--format csv " + files);
+    INFO(json.out);
+    REQUIRE(json.exit_code == 0);
+    REQUIRE(csv.exit_code == 0);
+    auto all = nlohmann::json::parse(json.out);
+    REQUIRE(all.size() == 3);
+    for (const auto &p : all) check_prediction(p);
+    // paced: marked, paced rhythm the first reason, the number still given
+    CHECK(all[0]["reliability"] == "less reliable");
+    REQUIRE(all[0]["reliability_reasons"].size() >= 1);
+    CHECK(all[0]["reliability_reasons"][0] == "paced rhythm");
+    CHECK(all[0]["k_plus"].is_number());
+    // the same ECG without the spikes: ok
+    CHECK(all[1]["reliability"] == "ok");
+    CHECK(all[1]["reliability_reasons"].empty());
+    // wide QRS: no reason names the QRS or its width
+    for (const auto &reason : all[2]["reliability_reasons"]) {
+        CHECK_THAT(reason.get<std::string>(), !Catch::Contains("QRS", Catch::CaseSensitive::No));
+        CHECK_THAT(reason.get<std::string>(), !Catch::Contains("wide", Catch::CaseSensitive::No));
+    }
+    CHECK(all[2]["reliability"] == "ok");
+    // the keys sit after k_plus_flag, before lead_k (nn/prediction-json.h)
+    const auto ordered = nlohmann::ordered_json::parse(json.out).at(1);
+    std::vector<std::string> keys;
+    for (auto it = ordered.begin(); it != ordered.end(); ++it) keys.push_back(it.key());
+    const auto at = [&](const char *key) { return std::find(keys.begin(), keys.end(), key) - keys.begin(); };
+    CHECK(at("reliability") == at("k_plus_flag") + 1);
+    CHECK(at("reliability_reasons") == at("reliability") + 1);
+    CHECK(at("lead_k") == at("reliability_reasons") + 1);
+    // CSV: the same mark, the reasons joined by "; "
+    std::istringstream rows(csv.out);
+    std::string header, row;
+    REQUIRE(std::getline(rows, header));
+    std::vector<std::string> body;
+    while (std::getline(rows, row)) body.push_back(row);
+    REQUIRE(body.size() == 3);
+    CHECK_THAT(body[0], Catch::Contains(",less reliable,paced rhythm"));
+    CHECK_THAT(body[1], Catch::Contains(",ok,,"));
+    CHECK_THAT(body[2], Catch::Contains(",ok,,"));
+    std::string reasons;
+    for (const auto &r : all[0]["reliability_reasons"]) reasons += (reasons.empty() ? "" : "; ") + r.get<std::string>();
+    CHECK_THAT(body[0], Catch::Contains(",less reliable," + (reasons.find(',') == std::string::npos ? reasons : "\"" + reasons + "\"") + ","));
 }
 
 TEST_CASE("kalium predict refuses a damaged model with the reason", "[cli][predict]") {

@@ -172,10 +172,12 @@ TEST_CASE("report: a paced rhythm marks the estimate as less reliable, a wide QR
     CHECK(jw["reliability_reasons"].empty());
 
     // Every failed quality check is a reason (flat leads here), and the list names them.
-    CHECK(kalium::analysis_reliability_reasons({{"V2", "flat", "lead V2: flat"}, {"II, V1", "pacing", "..."}}) ==
+    CHECK(kalium::ecg_reliability_reasons({{"V2", "flat", "lead V2: flat"}, {"II, V1", "pacing", "..."}}) ==
           std::vector<std::string>{"paced rhythm", "lead V2 flat"});
-    CHECK(kalium::analysis_reliability_text({"paced rhythm"}) == "paced rhythm: less reliable");
-    CHECK(kalium::analysis_reliability_text({}).empty());
+    CHECK(kalium::ecg_reliability_text({"paced rhythm"}) == "paced rhythm: less reliable");
+    CHECK(kalium::ecg_reliability_text({}).empty());
+    CHECK(std::string(kalium::ecg_reliability_status({})) == "ok");
+    CHECK(std::string(kalium::ecg_reliability_status({"paced rhythm"})) == "less reliable");
 }
 
 TEST_CASE("report: a lead far outside the range is flagged") {

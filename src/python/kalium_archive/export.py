@@ -11,7 +11,7 @@ GROUPS = ["<=2.5", "2.5-3.5", "3.5-5.5", "5.5-6.5", ">=6.5"]  # k_group_names, t
 def csv_header():
     leads = kalium_core.standard_leads
     return (["file", "k_plus", "k_plus_display", "group"] + [f"p_{g}" for g in GROUPS]
-            + ["k_range_low", "k_range_high", "k_plus_balanced", "flag"]
+            + ["k_range_low", "k_range_high", "k_plus_balanced", "flag", "reliability", "reliability_reasons"]
             + [f"lead_k_{l}" for l in leads] + [f"attention_{l}" for l in leads] + ["warnings", "error"])
 
 
@@ -38,6 +38,8 @@ def csv_row(text):
     row += [_number(probs[g]) if probs is not None else "" for g in GROUPS]
     row += [_number(v) if ranged else "" for v in (*(j["k_plus_range"] or (0, 0)), j["k_plus_balanced"] or 0)]
     row.append(j["k_plus_flag"] or "")
+    # the reliability mark; rows scored before kalium predict gave it have neither key: empty cells
+    row += [j.get("reliability", ""), _field("; ".join(j.get("reliability_reasons", [])))]
     row += [_number(j["lead_k"][l]) for l in kalium_core.standard_leads]
     row += [_number(j["lead_attention"][l]) for l in kalium_core.standard_leads]
     row += [_field("; ".join(j["warnings"])), ""]

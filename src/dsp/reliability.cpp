@@ -1,12 +1,14 @@
-// report/reliability.cpp: why an estimate is less reliable (analysis.h). Apart from analysis.cpp so that the app,
-// which shows the mark but never analyses, links it without the network.
-#include "analysis.h"
+// dsp/reliability.cpp: why an estimate is less reliable (kalium.h, ecg_reliability_reasons), from the quality
+// checks' findings. In the core library so that every client marks an estimate with this one rule: the
+// preparation puts the reasons into network_input and the model into k_prediction (`kalium predict`,
+// kalium_core, the archive scorer, the worker, `kalium report`), and the app shows them without the network.
+#include "kalium.h"
 
 #include <algorithm>
 
 namespace kalium {
 
-std::vector<std::string> analysis_reliability_reasons(const std::vector<quality_warning> &quality) {
+std::vector<std::string> ecg_reliability_reasons(const std::vector<quality_warning> &quality) {
     std::vector<std::string> reasons;
     auto add = [&](std::string reason) {
         if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end()) reasons.push_back(std::move(reason));
@@ -27,11 +29,15 @@ std::vector<std::string> analysis_reliability_reasons(const std::vector<quality_
     return reasons;
 }
 
-std::string analysis_reliability_text(const std::vector<std::string> &reasons) {
+std::string ecg_reliability_text(const std::vector<std::string> &reasons) {
     if (reasons.empty()) return "";
     std::string text;
     for (const std::string &r : reasons) text += (text.empty() ? "" : "; ") + r;
     return text + ": less reliable";
+}
+
+const char *ecg_reliability_status(const std::vector<std::string> &reasons) {
+    return reasons.empty() ? "ok" : "less reliable";
 }
 
 }  // namespace kalium
