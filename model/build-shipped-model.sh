@@ -1,41 +1,41 @@
 #!/usr/bin/env bash
-# model/build-shipped-model.sh: the whole recipe of the shipped weights, from nothing to model/ecg12net-1.kmodel.
+# model/build-shipped-model.sh: the whole recipe of the shipped weights, to model/ecg12net-1.kmodel.
 #
-#   ./model/build-shipped-model.sh          # about 2 h on 2 cores (the training is time-boxed, see runs/ecg12net-1.json)
+#   ./model/build-shipped-model.sh                  # about 2 h on 2 cores (the fine-tuning is time-boxed)
+#   ./model/build-shipped-model.sh --real-heads-only   # steps 4-6 alone, from step 3's network (about 25 min)
 #
-# 1. train.py on generated data (simulated ECGs + K+ imposed on the 1,095 unlabelled real ECGs);
-# 2. adapt_bn.py: batch-norm statistics re-estimated on the unlabelled real ECGs (no labels, no gradients);
-# 3. evaluate.py on both checkpoints (the 100 validation ECGs are only predicted: choosing between these two
-#    already-trained models on them is the one use made of them, and MODEL_CARD.md reports it);
-# 4. export.py of the chosen checkpoint: fp16 weights, sha256 manifest, golden vectors.
-# 5. real_features.py + fit_real.py compare: the frozen features of that network on the 100 labelled real ECGs
-#    (four window layouts), the 1,095 unlabelled ones and 1,024 generated ones; every head-fitting method under
-#    nested, repeated, stratified 5-fold cross-validation (MODEL_CARD.md's real-ECG tables);
+# 1. The generated-only network: ECG12Net-1 trained on the first generated data (model/runs/ecg12net-1.json,
+#    110 min; shipped until 2026-12-07 as commit 818a307's model/ecg12net-1.kmodel, taken from the project's history
+#    and sha256-checked: its data code has since been replaced, so it is not retrained here).
+# 2. model/background_k.py: each background ECG's own K+, estimated by that network (no label involved).
+# 3. train.py --config=model/runs/ecg12net-1-ed.json: that network fine-tuned on the ED-like generated data
+#    (model/ed_signs.py, model/data.py) with the per-lead loss; export.py of its last checkpoint.
+# 4. real_features.py: the frozen features of step 3's network on the 100 labelled real ECGs (four window layouts),
+#    the 1,095 unlabelled ones and 1,024 generated ones.
+# 5. fit_real.py compare: every head-fitting method under nested, repeated, stratified 5-fold cross-validation,
+#    each also against the same method on step 1's network (--against, same folds: MODEL_CARD.md's tables).
 # 6. fit_real.py ship: the procedure chosen by CV, fitted on all 100, written over model/ecg12net-1.kmodel with its
-#    K+ distribution, flags, manifest and golden vectors (the trunk and attention of step 4 stay as they are).
-# Steps 5-6 alone (about 10 min): ./model/build-shipped-model.sh --real-heads-only
-# Then `/usr/bin/python3 model/evaluate.py` reproduces MODEL_CARD.md's tables from the shipped file.
+#    K+ distribution, flags, manifest and golden vectors; then evaluate.py.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-run=build/model/ecg12net-1
-choice="${1:-plain}"    # what step 3 chose for the shipped model (see MODEL_CARD.md): adabn or plain
-generated_only=build/model/ecg12net-1-generated-only.kmodel   # step 4's network, before its heads are refitted
-if [ "$choice" = --real-heads-only ]; then
-  # step 4's network as shipped until 2026-12-07 (commit 818a307), from the project's history
-  mkdir -p build/model
-  [ -f "$generated_only" ] || git show 818a307:model/ecg12net-1.kmodel > "$generated_only"
-  echo "8f3c4f698e430730e0cba8e81e7be44fca372fa33bd438e918e98205fad0aeb5  $generated_only" | sha256sum -c -
-else
-/usr/bin/python3 model/train.py --config=model/runs/ecg12net-1.json
-/usr/bin/python3 model/adapt_bn.py "$run/ckpt.pt" --out="$run/ckpt-adabn.pt"
-/usr/bin/python3 model/evaluate.py --checkpoint="$run/ckpt.pt" --synthetic=0 --out="$run/eval-plain"
-/usr/bin/python3 model/evaluate.py --checkpoint="$run/ckpt-adabn.pt" --synthetic=0 --out="$run/eval-adabn"
-ckpt="$run/ckpt.pt"
-[ "$choice" = adabn ] && ckpt="$run/ckpt-adabn.pt"
-/usr/bin/python3 model/export.py "$ckpt" --name=ecg12net-1 --out=build/model/generated-only
-cp build/model/generated-only/ecg12net-1.kmodel "$generated_only"
+generated_only=build/model/ecg12net-1-generated-only.kmodel   # step 1
+ed_run=build/model/ecg12net-1-ed                              # step 3's training run
+ed_network=build/model/ecg12net-1-ed-generated.kmodel         # step 3's network, before its heads are refitted
+mkdir -p build/model
+[ -f "$generated_only" ] || git show 818a307:model/ecg12net-1.kmodel > "$generated_only"
+echo "8f3c4f698e430730e0cba8e81e7be44fca372fa33bd438e918e98205fad0aeb5  $generated_only" | sha256sum -c -
+if [ "${1:-}" != --real-heads-only ]; then
+  /usr/bin/python3 model/background_k.py
+  /usr/bin/python3 model/train.py --config=model/runs/ecg12net-1-ed.json
+  /usr/bin/python3 model/export.py "$ed_run/ckpt.pt" --name=ecg12net-1 --out="$ed_run/export"
+  cp "$ed_run/export/ecg12net-1.kmodel" "$ed_network"
 fi
-/usr/bin/python3 model/real_features.py --weights="$generated_only"
-/usr/bin/python3 model/fit_real.py compare --weights="$generated_only"
-/usr/bin/python3 model/fit_real.py ship --weights="$generated_only" --out=model --name=ecg12net-1
+[ -f "$ed_network" ] || { echo "$ed_network is missing: run the whole recipe first" >&2; exit 1; }
+# step 1's network under the same procedure, for the paired comparison
+[ -f build/model/fit-real-generated-only/oof.pkl ] ||
+  /usr/bin/python3 model/fit_real.py compare --weights="$generated_only" --out=build/model/fit-real-generated-only
+/usr/bin/python3 model/real_features.py --weights="$ed_network"
+/usr/bin/python3 model/fit_real.py compare --weights="$ed_network" --out=build/model/fit-real \
+  --against=build/model/fit-real-generated-only/oof.pkl
+/usr/bin/python3 model/fit_real.py ship --weights="$ed_network" --out=model --name=ecg12net-1
 /usr/bin/python3 model/evaluate.py --out=build/model/eval

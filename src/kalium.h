@@ -397,6 +397,10 @@ result<network_input> ecg_prepare_input(const ecg_record &record, const std::vec
 constexpr int k_group_count = 5;
 extern const char *const k_group_names[k_group_count];
 extern const char *const k_group_labels[k_group_count];  // "severe hypokalemia", ..., "severe hyperkalemia"
+// What the shipped model is, learnt from and achieves on real ECGs, shown with every estimate (app panel, PDF
+// report); UTF-8 with "\n" between paragraphs (src/core/model-statement.cpp).
+extern const char *const k_model_statement;
+
 int k_group_of(double k_meq_l);   // (these two are in the core library: the app's views use them too)
 // The estimate as shown: one decimal inside 1.5-7.5, "<1.5" or ">7.5" outside (the range the paper estimates).
 std::string k_display(double k_meq_l);

@@ -18,12 +18,6 @@
 #include <cstdio>
 #include <ctime>
 
-const char *const k_app_statement =
-    "Research tool, not a medical device.\nThe network learnt from 26,944 generated ECGs (simulated, and real hmc "
-    "emergency ECGs with K+ changes imposed); its K+ heads were then fitted on 100 real emergency ECGs with known "
-    "K+. Cross-validated on those 100, its AUC is 0.79 for K+ \u2264 3.5 and 0.81 for \u2265 5.5 (authors' model: "
-    "0.92 / 0.91).\nEstimate, range and probabilities assume an emergency department's prevalence. A normal "
-    "estimate never rules out hyperkalemia.";
 
 namespace {
 
@@ -111,7 +105,7 @@ void panel_result_details(app_state &app, const app_entry *entry) {
         ImGui::TextDisabled("\u00b7 %.0f ms", r.infer_ms);
     }
     ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.62f, 0.22f, 0.0f, 1.0f));
-    ImGui::TextWrapped("%s", k_app_statement);
+    ImGui::TextWrapped("%s", k_model_statement);
     ImGui::PopStyleColor();
     ImGui::PopFont();
 }
@@ -126,7 +120,7 @@ void panel_result(app_state &app, const app_entry *entry, bool compact) {
                            "Files are read inside this page and never leave your computer.");
         heading(app, "ABOUT THE ESTIMATE");
         ImGui::PushFont(app.font_small);
-        ImGui::TextWrapped("%s", k_app_statement);
+        ImGui::TextWrapped("%s", k_model_statement);
         ImGui::PopFont();
         return;
     }

@@ -21,5 +21,4 @@ void panel_calibration(app_state &app);
 // Entry indices in the worklist's current sort order (app.worklist_order is refreshed from it).
 void panel_sort_worklist(app_state &app);
 
-// The statement shown with every result (numbers from model/MODEL_CARD.md).
-extern const char *const k_app_statement;
+// The statement shown with every result is the core's k_model_statement (kalium.h).

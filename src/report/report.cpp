@@ -28,13 +28,6 @@ constexpr double k_pulse_mm = 5.0;          // the calibration pulse's column: 2
 constexpr double k_layout_s = 10.0;         // 4 columns of 2.5 s, and the 10 s rhythm strip
 constexpr double k_column_s = 2.5;
 
-// The statement the app shows (panels.cpp), in the report's character set.
-const char *const k_statement =
-    "Research tool, not a medical device. The network learnt from 26,944 generated ECGs (simulated, and real "
-    "emergency ECGs with K+ changes imposed); its K+ heads were then fitted on 100 real emergency ECGs with known K+. "
-    "Cross-validated on those 100, its AUC is 0.79 for K+ <= 3.5 and 0.81 for >= 5.5 (authors' model: 0.92 / 0.91). "
-    "Estimate, range and probabilities assume an emergency department's prevalence. A normal estimate never rules "
-    "out hyperkalemia.";
 
 // [SECTION] Text: UTF-8 to WinAnsi, wrapping -------------------------------------------------------------
 
@@ -469,7 +462,7 @@ void draw_result(page_writer &w, const app_entry &e, const report_geometry &g) {
     w.text(left, fy, "Model: " + (r.model_name.empty() ? std::string("unknown") : r.model_name) + "   sha256 " +
                          (r.model_sha256.empty() ? std::string("unknown") : r.model_sha256), 6.5);
     w.colour(0.62, 0.22, 0.0);
-    w.wrapped(left, fy + 3.2, right - left, k_statement, 6.5, 3);
+    w.wrapped(left, fy + 3.2, right - left, k_model_statement, 6.5, 3);
 }
 
 void draw_header(page_writer &w, const app_entry &e, const report_geometry &g, const report_options &options) {
