@@ -105,7 +105,7 @@ void panel_result_details(app_state &app, const app_entry *entry) {
         ImGui::TextDisabled("\u00b7 %.0f ms", r.infer_ms);
     }
     ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.62f, 0.22f, 0.0f, 1.0f));
-    ImGui::TextWrapped("%s", k_model_statement);
+    ImGui::TextWrapped("%s", kalium::k_model_statement);
     ImGui::PopStyleColor();
     ImGui::PopFont();
 }
@@ -120,7 +120,7 @@ void panel_result(app_state &app, const app_entry *entry, bool compact) {
                            "Files are read inside this page and never leave your computer.");
         heading(app, "ABOUT THE ESTIMATE");
         ImGui::PushFont(app.font_small);
-        ImGui::TextWrapped("%s", k_model_statement);
+        ImGui::TextWrapped("%s", kalium::k_model_statement);
         ImGui::PopFont();
         return;
     }
