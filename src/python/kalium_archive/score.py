@@ -8,7 +8,10 @@ batches however large the archive. It alone writes the results (one transaction 
 A worker that dies (out of memory, a crash in the C++ core) loses nothing: Dask reschedules its tasks on the
 other workers. A batch during which workers keep dying is declared bad by Dask's scheduler (KilledWorker after
 distributed.scheduler.allowed-failures deaths); its files are then sent again one per task, and a file that
-still kills its worker becomes an error row. The run ends with a summary: scored, failed, already done, ECGs/s.
+still kills its worker becomes an error row. A batch whose result is lost after it finished (the worker holding it
+died or could not be reached: the future turns 'lost', or gathering it fails) is submitted again; after
+LOST_RESULT_RETRIES losses it is treated as a batch that kills its workers. The run stops ("scheduler lost") only
+when the client is really cut off from the scheduler. The run ends with a summary: scored, failed, already done, ECGs/s.
 """
 import json
 import logging
@@ -28,6 +31,9 @@ SHIPPED_MODEL = ROOT / "model" / "ecg12net-1.kmodel"
 EXIT_OK, EXIT_FILES_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 3
 WAIT_WORKERS_TIMEOUT_S = 300   # a cluster's workers must have joined by then
 THREADS_RECHECK_S = 5.0        # how often the bound on batches in flight follows the cluster's size
+LOST_RESULT_RETRIES = 3        # a batch whose result is lost this many times is handled as one that kills workers
+SCHEDULER_CHECKS = 3           # tries (a second apart) to reach the scheduler before concluding it is lost
+SCHEDULER_CHECK_TIMEOUT_S = 30
 
 
 class RunAborted(Exception):
@@ -67,6 +73,22 @@ def _batches(paths, store, batch_size, retry_errors, counts):
         del pending[:batch_size]
 
 
+def _scheduler_reachable(client):
+    """Whether the client is still connected to its scheduler (retried: a loaded machine can be slow to answer)."""
+    for attempt in range(SCHEDULER_CHECKS):
+        if attempt:
+            time.sleep(1.0)
+        if client.status not in ("running", "connecting"):
+            return False
+        if client.status == "running":
+            try:
+                client.sync(client.scheduler.identity, callback_timeout=SCHEDULER_CHECK_TIMEOUT_S)
+                return True
+            except Exception:  # OSError/CommClosedError, TimeoutError: try again
+                pass
+    return False
+
+
 def open_cluster(scheduler, scheduler_file, workers, memory_limit, security):
     """(client, local cluster or None). local: one single-threaded worker process per core, all on 127.0.0.1."""
     from distributed import Client, LocalCluster
@@ -80,7 +102,10 @@ def open_cluster(scheduler, scheduler_file, workers, memory_limit, security):
     cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
                            host="127.0.0.1", dashboard_address="127.0.0.1:0", worker_dashboard_address="127.0.0.1:0",
                            memory_limit=memory_limit, silence_logs=logging.ERROR)
-    return Client(cluster), cluster
+    # Results are gathered straight from the workers: the scheduler, when its own gather from a worker fails (a
+    # worker slow to answer on a loaded machine), shuts that worker down ("Couldn't gather keys"), which can leave
+    # a local cluster with no workers at all.
+    return Client(cluster, direct_to_workers=True), cluster
 
 
 def score(paths, out, *, model_path=None, precision="f32", scheduler="local", scheduler_file=None, workers=None,
@@ -119,6 +144,13 @@ def score(paths, out, *, model_path=None, precision="f32", scheduler="local", sc
                    dynamic_ncols=True, smoothing=0.05)
         batches = _batches(paths, store, batch_size, retry_errors, counts)
         singles = deque()
+        lost = deque()       # batches whose result was lost after they finished: submitted again first
+        losses = {}          # tuple(batch) -> how many times its result was lost
+        # Single files that Dask declared KilledWorker while other tasks ran: a task merely assigned to a worker
+        # that dies counts as a death too, so each is scored again alone (nothing else in flight) before it is
+        # made an error row.
+        suspects = deque()
+        isolated = None      # the future of the suspect being scored alone
         in_flight = {}
         finished = as_completed()
 
@@ -126,14 +158,24 @@ def score(paths, out, *, model_path=None, precision="f32", scheduler="local", sc
             future = client.submit(score_batch, batch, spec, pure=False)
             in_flight[future] = batch
             finished.add(future)
+            return future
 
         def fill():
-            nonlocal threads, max_in_flight, threads_checked
+            nonlocal threads, max_in_flight, threads_checked, isolated
             if time.monotonic() - threads_checked > THREADS_RECHECK_S:  # workers of a cluster join (or leave)
                 threads = max(threads, sum(client.nthreads().values()))
                 max_in_flight = max(2, in_flight_per_thread * threads)
                 threads_checked = time.monotonic()
+            if isolated is not None:
+                return
+            if suspects:
+                if not in_flight:  # the others have drained: the suspect runs alone
+                    isolated = submit([suspects.popleft()])
+                return
             while len(in_flight) < max_in_flight:
+                if lost:
+                    submit(lost.popleft())
+                    continue
                 if singles:
                     submit([singles.popleft()])
                     continue
@@ -148,30 +190,76 @@ def score(paths, out, *, model_path=None, precision="f32", scheduler="local", sc
             counts["scored"] += len(rows) - errors
             bar.update(len(rows))
 
+        def killed_batch(batch, error, killed, alone=False):
+            """A batch whose task failed or keeps losing its workers: split it, or a single file's error row."""
+            if len(batch) > 1:
+                # Which file did it? Score each on its own; the others then cost a task each, once.
+                counts["split"] += 1
+                singles.extend(batch)
+                bar.write(f"kalium_archive: a batch of {len(batch)} files (from {batch[0]}) "
+                          f"{'killed its workers' if killed else f'failed ({error!r})'}: scoring them one by one",
+                          file=log)
+            elif killed and not alone:
+                suspects.append(batch[0])
+            else:
+                message = (f"{batch[0]}: the worker scoring this file died each time it tried ({error})" if killed
+                           else f"{batch[0]}: scoring failed on the worker: {error!r}")
+                store_rows([(batch[0], _error_json(batch[0], message, "worker_died" if killed else "internal"))])
+
+        def lost_batch(batch, why, alone=False):
+            """The batch's result was lost (its worker died or could not be reached): submit it again, unless the
+            scheduler itself is gone; after LOST_RESULT_RETRIES losses, handle it as a batch that kills workers."""
+            if not _scheduler_reachable(client):
+                raise RunAborted(f"a batch ({batch[0]} ...) was {why}: the Dask scheduler was lost")
+            key = tuple(batch)
+            losses[key] = losses.get(key, 0) + 1
+            counts["worker_deaths_seen"] += 1
+            if losses[key] < LOST_RESULT_RETRIES:
+                if alone:
+                    suspects.appendleft(batch[0])
+                else:
+                    lost.append(batch)
+                return
+            del losses[key]
+            killed_batch(batch, f"its result was lost {LOST_RESULT_RETRIES} times, last: {why}", True, alone)
+
         fill()
         for future in finished:
-            batch = in_flight.pop(future)
-            if future.status == "finished":
-                store_rows(future.result())
-            elif future.status == "error":
+            batch = in_flight.pop(future, None)
+            if batch is None:  # not (or no longer) ours: never stored twice
+                continue
+            alone = future is isolated
+            if alone:
+                isolated = None
+            rows = error = None
+            status = future.status
+            if status == "finished":
+                try:
+                    rows = future.result()
+                except ModelLoadError as e:
+                    raise RunAborted(str(e)) from None
+                except KilledWorker as e:  # recomputed after its result was lost, and the worker died again
+                    error = e
+                except Exception as e:  # the gather failed: the worker holding it died or could not be reached
+                    status = f"lost ({e!r})"
+                else:
+                    status = "finished"
+                if error is not None:
+                    status = "error"
+            elif status == "error":
                 error = future.exception()
+            if rows is not None:
+                losses.pop(tuple(batch), None)
+                store_rows(rows)
+            elif status == "error":
                 if isinstance(error, ModelLoadError):
                     raise RunAborted(str(error))
                 killed = isinstance(error, KilledWorker)
                 counts["worker_deaths_seen"] += killed
-                if len(batch) > 1:
-                    # Which file did it? Score each on its own; the others then cost a task each, once.
-                    counts["split"] += 1
-                    singles.extend(batch)
-                    bar.write(f"kalium_archive: a batch of {len(batch)} files (from {batch[0]}) "
-                              f"{'killed its workers' if killed else f'failed ({error!r})'}: scoring them one by one",
-                              file=log)
-                else:
-                    message = (f"{batch[0]}: the worker scoring this file died each time it tried ({error})" if killed
-                               else f"{batch[0]}: scoring failed on the worker: {error!r}")
-                    store_rows([(batch[0], _error_json(batch[0], message, "worker_died" if killed else "internal"))])
-            else:  # cancelled or lost: the scheduler is gone or closing
-                raise RunAborted(f"a batch ({batch[0]} ...) was {future.status}: the Dask scheduler was lost")
+                losses.pop(tuple(batch), None)
+                killed_batch(batch, error, killed, alone)
+            else:  # lost, cancelled or pending again: its result is gone, or the scheduler is
+                lost_batch(batch, status, alone)
             future.release()
             fill()
         bar.close()
