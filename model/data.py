@@ -385,9 +385,9 @@ def impose_k(x_uv, k_target, k_ref, patient, signs=None, fs_hz=FS_HZ, delineatio
     # the noise just below WAVE_CUTOFF_HZ up above SMOOTH_CUTOFF_HZ
     b_t, a_t = sps.butter(4, T_CUTOFF_HZ / (fs_hz / 2))
     s_t = sps.filtfilt(b_t, a_t, x_in, axis=-1)
-    p = ed_signs.responsiveness(patient, signs)
-    if "peaked_t" in signs:
-        p = ed_signs.apply_to_patient(patient, signs, k_target)
+    # the patient's responsiveness given its signs; a peaked T also moves its T onset (apply_to_patient)
+    p = (ed_signs.apply_to_patient(patient, signs, k_target) if "peaked_t" in signs
+         else ed_signs.responsiveness(patient, signs))
     e1, e0 = sim.k_effects(k_target, p), sim.k_effects(k_ref, p)
     t_ratio = e1["t_amp_factor"] / max(e0["t_amp_factor"], 0.2)
     # narrowing at most to T_NARROWEST of the recorded width: a peaked T is tented, not a spike (k_effects couples

@@ -338,6 +338,14 @@ def _metric_row(truth, mus, probs_list, scales, preds=None):
     return fn
 
 
+def _auc_difference(fn_a, fn_b):
+    """Paired AUC differences a - b on one bootstrap sample of ECG indices."""
+    def diff(i):
+        a, b = fn_a(i), fn_b(i)
+        return {k: a[k] - b[k] for k in a if k.endswith("AUC")}
+    return diff
+
+
 def kdist_display_group(mu, scale):
     """The group kalium shows: that of the ED-shifted median."""
     k = np.array([kdist.shifted_quantile(m, s, 0.5)[0] for m, s in zip(mu, scale)])
@@ -395,19 +403,12 @@ def report_cv(d, oof, chosen, shipped_k, out_dir, repeats, against=None):
             fn = _metric_row(truth, mus, [r["probs"] for r in reps], [r["scale"] for r in reps])
             rows[name + suffix] = evaluate.bootstrap(fn, len(truth))
 
-            def diff(i, fn=fn):
-                a, b = fn(i), ship_fn(i)
-                return {k: a[k] - b[k] for k in a if k.endswith("AUC")}
-            diffs[name + suffix] = evaluate.bootstrap(diff, len(truth))
+            diffs[name + suffix] = evaluate.bootstrap(_auc_difference(fn, ship_fn), len(truth))
             if against is not None and name in against:
                 other = against[name]
                 other_fn = _metric_row(truth, [None if is_probe else r[key] for r in other],
                                        [r["probs"] for r in other], [r["scale"] for r in other])
-
-                def diff_against(i, fn=fn, other_fn=other_fn):
-                    a, b = fn(i), other_fn(i)
-                    return {k: a[k] - b[k] for k in a if k.endswith("AUC")}
-                diffs_against[name + suffix] = evaluate.bootstrap(diff_against, len(truth))
+                diffs_against[name + suffix] = evaluate.bootstrap(_auc_difference(fn, other_fn), len(truth))
     # calibration and coverage of the procedure that ships (chosen per fold), first repeat
     sel = oof[next(iter(SELECT))][0]
     w_ed = kdist.shift_weights(kdist.ED_PRIOR)[truth]
