@@ -151,3 +151,19 @@ def test_flags_sit_at_the_prevalence_quantiles():
     flags = FR.flags_of(m.mu(*unl), (lo, hi))
     assert (flags == -1).mean() == pytest.approx(sum(kdist.ED_PRIOR[:2]), abs=0.002)
     assert (flags == 1).mean() == pytest.approx(sum(kdist.ED_PRIOR[3:]), abs=0.002)
+
+
+def test_own_estimate_scale_and_shift_keeps_the_ranking_and_moves_the_leads_with_it():
+    """'own': a start whose estimate is right up to a scale and shift is mapped back onto the labels, its
+    ranking untouched, and each lead's estimate goes through the same map."""
+    d, basis = made_up_data(n_per_group=20, seed=3)
+    w = np.zeros((12, d.f.shape[-1]))
+    w[:, 0] = 0.5                                   # half the signal, shifted by +2: a*mu + c must undo it
+    start = FR.Fitted(w, np.full(12, 6.5 - 0.5), 1.0)
+    m = FR.fit(FR.Config("own", leads=True), d, basis, start=start)
+    mu0, mu = start.mu(d.f[:, 0], d.alpha[:, 0]), m.mu(d.f[:, 0], d.alpha[:, 0])
+    assert np.array_equal(np.argsort(mu0), np.argsort(mu))
+    truth = np.array([2.0, 3.0, 4.5, 6.0, 7.0])[d.groups]
+    assert abs(np.median(mu - truth)) < 0.3 and np.mean(np.abs(mu - truth)) < np.mean(np.abs(mu0 - truth)) / 2
+    a = (mu[1] - mu[0]) / (mu0[1] - mu0[0])
+    assert np.allclose(m.lead_mu(d.f[:, 0]), a * start.lead_mu(d.f[:, 0]) + (mu - a * mu0)[:, None])
