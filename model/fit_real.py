@@ -64,13 +64,16 @@ def stratified_folds(groups, n_folds, rng):
 
 # ------------------------------------------------------------------------------------------- likelihood
 def interval_nll(mu, scale, groups):
-    """Mean negative log-likelihood of the groups under logistic(mu, scale), interval-censored (torch)."""
-    lo = torch.cat([EDGES.new_tensor([-1e9]), EDGES])[groups]
-    hi = torch.cat([EDGES, EDGES.new_tensor([1e9])])[groups]
+    """Mean negative log-likelihood of the groups under logistic(mu, scale), interval-censored (torch; float64,
+    or float32 for model/finetune_block.py)."""
+    edges = EDGES.to(mu.dtype)
+    lo = torch.cat([edges.new_tensor([-1e9]), edges])[groups]
+    hi = torch.cat([edges, edges.new_tensor([1e9])])[groups]
     a, b = (hi - mu) / scale, (lo - mu) / scale
     # log(F(a) - F(b)) = log F(a) + log(1 - exp(log F(b) - log F(a))), stable at both tails
     la, lb = F.logsigmoid(a), F.logsigmoid(b)
-    return -(la + torch.log1p(-torch.exp(lb - la).clamp(max=1 - 1e-12))).mean()
+    tiny = 1e-12 if mu.dtype == torch.float64 else 1e-6
+    return -(la + torch.log1p(-torch.exp(lb - la).clamp(max=1 - tiny))).mean()
 
 
 # --------------------------------------------------------------------------------------------- features
@@ -260,14 +263,21 @@ METHODS = {
     "heads fine-tuned": [Config("heads", ridge=r, epochs=e) for r in (1e-3, 1e-1) for e in (10, 30)],
     "own estimate, scale and shift": [Config("own", leads=True, layouts=n) for n in (1, 4)],
 }
-# the procedure that ships: the method is one more choice made by the inner CV, among those whose per-lead
-# estimates are potassium values (a shared head with the per-lead loss)
-SHIPPABLE = "interval + leads"
+# selections: the method is one more choice made by the inner CV, among those whose per-lead estimates are
+# potassium values (a shared head with the per-lead loss, or the network's own heads)
 SELECT = {"chosen per fold (interval methods with per-lead loss)":
           [c for name in ("interval + leads", "interval + leads + generated, 4 layouts") for c in METHODS[name]],
           "chosen per fold (interval or own estimate, per-lead loss)":
           [c for name in ("interval + leads", "interval + leads + generated, 4 layouts",
                           "own estimate, scale and shift") for c in METHODS[name]]}
+# the procedure that ships (a key of METHODS or SELECT): its choices per fold, calibration, range and flags are
+# reported, and `ship` runs its inner CV on all 100
+SHIPPED = "chosen per fold (interval methods with per-lead loss)"
+
+
+def procedure(name=None):
+    """The candidate configurations of a method or selection (default: the shipped procedure)."""
+    return {**METHODS, **SELECT}[name or SHIPPED]
 
 
 def inner_choice(configs, d, basis, gen, start, seed):
@@ -330,7 +340,7 @@ def cross_validate(d, basis, gen, start, repeats, log=print, unl=None):
                 if best not in refits:
                     refits[best] = method_outputs(fit(best, train, basis, gen, start), test, unl)
                 per[name][i] = refits[best]
-                if name == next(iter(SELECT)):       # the first selection is the procedure that ships
+                if name == SHIPPED:
                     chosen.append(best.label())
                     per["ensemble of the inner folds (chosen per fold)"][i] = method_outputs(average(models[best]), test, unl)
             log(f"repeat {r} fold {i}: chosen {chosen[-1]}")
@@ -436,7 +446,7 @@ def report_cv(d, oof, chosen, shipped_k, out_dir, repeats, against=None):
                                        [r["probs"] for r in other], [r["scale"] for r in other])
                 diffs_against[name + suffix] = evaluate.bootstrap(_auc_difference(fn, other_fn), len(truth))
     # calibration and coverage of the procedure that ships (chosen per fold), first repeat
-    sel = oof[next(iter(SELECT))][0]
+    sel = oof[SHIPPED][0]
     w_ed = kdist.shift_weights(kdist.ED_PRIOR)[truth]
     cal = {"balanced": calibration(truth, sel["probs"]),
            "ED-weighted": calibration(truth, np.array([kdist.shifted_group_probs(m, s)

@@ -99,6 +99,7 @@ def test_nested_cross_validation_smoke(monkeypatch):
              "probe: multinomial logistic, 5 PCs (the review's)": [FR.Config("probe", k=3)]}
     monkeypatch.setattr(FR, "METHODS", small)
     monkeypatch.setattr(FR, "SELECT", {"chosen per fold": small["interval"] + small["interval + leads"]})
+    monkeypatch.setattr(FR, "SHIPPED", "chosen per fold")
     oof, chosen = FR.cross_validate(d, basis, None, None, repeats=1, log=lambda *_: None)
     assert len(chosen) == FR.OUTER_FOLDS
     for name, reps in oof.items():
