@@ -1,4 +1,5 @@
 // app/app.cpp: the frame function, the main layout, keyboard shortcuts and the entry bookkeeping (see app.h).
+// The selection and the screen calibration, which the panels also use, are in app-state.cpp.
 //
 // Index of this file
 //   [SECTION] Style and fonts
@@ -26,7 +27,6 @@ constexpr float k_body_font_css_px = 15.0f;
 constexpr float k_small_font_css_px = 13.0f;
 constexpr float k_title_font_css_px = 22.0f;
 constexpr float k_huge_font_css_px = 56.0f;
-constexpr float k_default_css_px_per_mm = 96.0f / 25.4f;  // CSS reference pixel
 
 // [SECTION] Style and fonts ---------------------------------------------------------------------------
 
@@ -510,14 +510,6 @@ void app_pinch_zoom(app_state &app, float scale, float x_css, float y_css) {
     v.pan_mm = ImVec2(at_mm.x - x_px / new_px_per_mm, at_mm.y - y_px / new_px_per_mm);
 }
 
-void app_set_calibration(app_state &app, float css_px_per_mm) {
-    // A screen between 30 and 600 dpi (in CSS pixels); anything else is a stale or corrupt value.
-    if (!(css_px_per_mm >= 30.0f / 25.4f && css_px_per_mm <= 600.0f / 25.4f)) return;
-    app.css_px_per_mm = css_px_per_mm;
-    app.calibrated = std::fabs(css_px_per_mm - k_default_css_px_per_mm) > 1e-4f;
-    app.px_per_mm = css_px_per_mm * app.device_pixel_ratio;
-}
-
 void app_frame(app_state &app) {
     paper_grid_begin_frame(app.grid);
     handle_shortcuts(app);
@@ -610,22 +602,6 @@ void app_shutdown(app_state &app) {
 }
 
 // [SECTION] Entries ---------------------------------------------------------------------------------------
-
-app_entry *app_find_entry(app_state &app, int id) {
-    for (app_entry &e : app.entries)
-        if (e.id == id) return &e;
-    return nullptr;
-}
-
-app_entry *app_selected_entry(app_state &app) { return app_find_entry(app, app.selected_id); }
-
-bool app_select(app_state &app, int id, bool tell_page) {
-    if (!app_find_entry(app, id)) return false;
-    if (id != app.selected_id) app.view.caliper.present = false;  // it measured another ECG
-    app.selected_id = id;
-    if (tell_page && app.hooks.select) app.hooks.select(id, app.hooks.user);
-    return true;
-}
 
 void app_file_queued(app_state &app, int id, const char *name) {
     app_entry *e = app_find_entry(app, id);

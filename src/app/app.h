@@ -128,7 +128,8 @@ bool app_init(app_state &app, float device_pixel_ratio);
 // Follow a new device pixel ratio (browser zoom, moving to another screen): rebuilds fonts at the new size
 // and rescales the style so text stays sharp. Sets app.fonts_changed when it did.
 void app_set_device_pixel_ratio(app_state &app, float device_pixel_ratio);
-// A calibration remembered from an earlier visit (CSS pixels per millimetre); ignored unless plausible.
+// A calibration remembered from an earlier visit (CSS pixels per millimetre); ignored unless plausible
+// (app-state.cpp, with the entry lookup and selection below).
 void app_set_calibration(app_state &app, float css_px_per_mm);
 void app_frame(app_state &app);
 void app_shutdown(app_state &app);
@@ -139,6 +140,7 @@ void app_set_result(app_state &app, int id, const char *result_json, const float
                     int sample_count, const float *cam, int cam_count);
 void app_set_progress(app_state &app, int done, int total);
 
+// The entry lookup and the selection (app-state.cpp: the panels use them too).
 app_entry *app_find_entry(app_state &app, int id);
 app_entry *app_selected_entry(app_state &app);
 // Selects entry `id` (tells the page when `tell_page`); returns false when there is no such entry.
