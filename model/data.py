@@ -45,6 +45,7 @@ from scipy.interpolate import CubicSpline
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+import ed_signs  # noqa: E402
 import simulate as sim  # noqa: E402
 
 FS_HZ = 500.0
@@ -356,7 +357,6 @@ def impose_k(x_uv, k_target, k_ref, patient, signs=None, fs_hz=FS_HZ, delineatio
     record's own amplitude step (source_resolution_uv), so untouched samples stay exactly as recorded.
     Windows come from the core's delineation (delineate; pass it to reuse one). Returns Imposed, whose
     every_beat is False when the record cannot be delineated."""
-    import ed_signs
     signs = signs if signs is not None else {"band": ed_signs.band_of(k_target)}
     d = delineation if delineation is not None else delineate(x_uv, fs_hz)
     x_in = np.asarray(x_uv, np.float64)
@@ -563,7 +563,6 @@ class TrainingBatches:
         background is used only when every one of its beats was changed (up to 4 draws; then a simulated ECG),
         so no label is attached to a trace it does not describe. The EMPs are measured on the whole 10 s record,
         as the app measures a dropped file; measuring draws no random numbers."""
-        import ed_signs
         kc = core()
         signs = ed_signs.sample_signs(k, rng)
         x = None

@@ -1,5 +1,5 @@
 """
-Tests of model/ed_signs.py and of the generated ECGs against its literature table: emergency patients' mixtures
+Tests of model/ed_signs.py and of the generated ECGs (model/ed_signs_check.py) against its literature table: emergency patients' mixtures
 of visible signs (not the textbook sequence), imposed on real ECGs and given to simulated patients.
 
 Run: cd /work/main && /usr/bin/python3 -m pytest -q model/tests/test_ed_signs.py      # about 1 min
@@ -9,6 +9,7 @@ import pytest
 
 import data as D
 import ed_signs as E
+import ed_signs_check as C
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def _excess(rates, name):
 def test_real_backgrounds_at_severe_hyperkalemia_show_the_table_rates(backgrounds):
     """Measured by the core on the generated ECGs: each sign appears in the share of ECGs that lacked it that the
     table's excess over normokalemia says (the backgrounds bring their own rates, as real ED ECGs do)."""
-    rates = E.generated_rates(7.0, 200, seed=3, backgrounds=backgrounds)
+    rates = C.generated_rates(7.0, 200, seed=3, backgrounds=backgrounds)
     assert rates["n"] >= 180
     for name in ("wide_qrs", "long_pr", "bradycardia", "long_qtc"):
         q = E.imposed_probability(next(s for s in E.LITERATURE if s.name == name and s.band == "severe_hyper"))
@@ -62,7 +63,7 @@ def test_real_backgrounds_at_severe_hyperkalemia_show_the_table_rates(background
 
 
 def test_simulated_patients_at_severe_hyperkalemia_show_the_table_rates():
-    rates = E.generated_rates(7.0, 200, seed=4)
+    rates = C.generated_rates(7.0, 200, seed=4)
     for name in ("wide_qrs", "long_pr", "bradycardia"):
         # (not QTc: the core reports Bazett's, which alone puts a third of the simulator's fast rates above 470)
         q = E.imposed_probability(next(s for s in E.LITERATURE if s.name == name and s.band == "severe_hyper"))
@@ -71,6 +72,6 @@ def test_simulated_patients_at_severe_hyperkalemia_show_the_table_rates():
 
 
 def test_normal_k_generates_no_signs(backgrounds):
-    rates = E.generated_rates(4.5, 80, seed=5, backgrounds=backgrounds)
-    for name in E.MEASURED_SIGNS:
+    rates = C.generated_rates(4.5, 80, seed=5, backgrounds=backgrounds)
+    for name in C.MEASURED_SIGNS:
         assert abs(rates["generated"][name] - rates["before"][name]) <= 0.08, (name, rates)   # threshold jitter
