@@ -6,6 +6,11 @@ Train ECG12Net on generated data (simulated ECGs and real ECGs with K+ imposed; 
     /usr/bin/python3 model/train.py --config=... --max_minutes=5      #   --key=value overrides on top
     torchrun --nproc_per_node=2 --redirects=2 --tee=2 model/train.py ...   # DistributedDataParallel (gloo)
 
+On a machine with a GPU the same command trains there (device "auto"; under torchrun each process takes the GPU
+of its LOCAL_RANK and the backend is nccl); the data are still generated on the CPUs by `workers` processes per
+GPU (model/runs/ecg12net-1-ed-gpu.json: 12 of them). Checkpoints are stored on the CPU, so a run started on a GPU
+resumes on a CPU and back; a resume is exact on the same kind of device.
+
 (Debian's torch 1.13 under Python 3.11: torchrun's default --redirects=0/--tee=0 fail to parse, because
 Python 3.11 no longer iterates the zero member of its Std flag; any single-bit value such as 2 works.)
 
@@ -70,7 +75,10 @@ class TrainConfig:
     eval_size: int = 64                     # held-out examples (seed + 1000, same generator)
     checkpoint_every: int = 100
     resume: bool = True
-    backend: str = "gloo"                   # DistributedDataParallel backend under torchrun
+    backend: str = "auto"                   # DistributedDataParallel backend under torchrun: "auto" is nccl on
+                                            # GPUs and gloo on CPUs
+    device: str = "auto"                    # "auto": the GPU when torch sees one (under torchrun: LOCAL_RANK's),
+                                            # else the CPU; or "cpu", "cuda", "cuda:N"
     init_from: str = ""                     # a .kmodel (relative to the repository root) whose lead blocks,
                                             # attention and heads start this net, e.g. ECG12Net-2 from ECG12Net-1
                                             # (its lead parts arrive BN-folded and stay so)
@@ -183,7 +191,8 @@ def evaluate(net, x, k, emp=None, batch=32):
     # Each module's own mode is restored: with frozen leads, train mode is only EMPNet's (set_training_mode).
     modes = {m: m.training for m in net.modules()}
     net.eval()
-    preds = torch.cat([net(x[i:i + batch], None if emp is None else emp[i:i + batch])["k"]
+    device = next(net.parameters()).device
+    preds = torch.cat([net(x[i:i + batch].to(device), None if emp is None else emp[i:i + batch].to(device))["k"].cpu()
                        for i in range(0, len(x), batch)])
     for m, training in modes.items():
         m.training = training
@@ -223,14 +232,31 @@ def set_training_mode(net, freeze_leads):
             getattr(net, name).train()
 
 
+def pick_device(name):
+    """config.device -> torch.device: "auto" is this process's GPU when torch sees one (LOCAL_RANK under
+    torchrun), else the CPU."""
+    if name == "auto":
+        if not torch.cuda.is_available():
+            return torch.device("cpu")
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")) % torch.cuda.device_count())
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit(f"train.py: device {name!r} asked for, but torch sees no GPU")
+    return device
+
+
 def main(argv=None):
     config = resolve_config(sys.argv[1:] if argv is None else argv)
     distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ
+    device = pick_device(config.device)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
     rank, world = 0, 1
     if distributed:
         # A bounded wait: a rendezvous that cannot complete fails with a message instead of hanging.
         timeout_s = float(os.environ.get("KALIUM_DIST_TIMEOUT_S", "1800"))
-        torch.distributed.init_process_group(config.backend, timeout=datetime.timedelta(seconds=timeout_s))
+        backend = config.backend if config.backend != "auto" else ("nccl" if device.type == "cuda" else "gloo")
+        torch.distributed.init_process_group(backend, timeout=datetime.timedelta(seconds=timeout_s))
         rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
     threads = config.threads or max(1, (os.cpu_count() or 1) // world)
     torch.set_num_threads(threads)
@@ -241,7 +267,7 @@ def main(argv=None):
         out_dir.mkdir(parents=True, exist_ok=True)
 
     torch.manual_seed(config.seed)
-    net = build_net(config)
+    net = build_net(config).to(device)
     if config.freeze_leads:
         for name in LEAD_PARTS:
             getattr(net, name).requires_grad_(False)
@@ -259,9 +285,13 @@ def main(argv=None):
         step, minutes_before, history = ckpt["step"], ckpt["minutes"], ckpt.get("history", [])
         if "torch_rng" in ckpt:
             torch.set_rng_state(ckpt["torch_rng"][rank % len(ckpt["torch_rng"])])
+        if device.type == "cuda" and "cuda_rng" in ckpt:
+            torch.cuda.set_rng_state(ckpt["cuda_rng"][rank % len(ckpt["cuda_rng"])])
         if master:
             print(f"resuming {ckpt_path} at step {step} ({minutes_before:.1f} min)", flush=True)
-    model = torch.nn.parallel.DistributedDataParallel(net) if distributed else net
+    model = net
+    if distributed:
+        model = torch.nn.parallel.DistributedDataParallel(net, **({"device_ids": [device]} if device.type == "cuda" else {}))
 
     need_backgrounds = config.real_fraction > 0
     backgrounds = (data.Backgrounds.load(limit=config.background_limit or None,
@@ -277,6 +307,7 @@ def main(argv=None):
     loader = torch.utils.data.DataLoader(
         BatchDataset(batches, start=step * world + rank, stride=world, count=remaining, cycle=config.data_batches),
         batch_size=None, num_workers=config.workers, **({"prefetch_factor": 4} if config.workers else {}),
+        pin_memory=device.type == "cuda",
         generator=torch.Generator().manual_seed(config.seed))   # its own generator: dropout's stays exact on resume
     eval_x, eval_emp, eval_k = evaluation_set(config, backgrounds) if master else (None, None, None)
 
@@ -292,17 +323,24 @@ def main(argv=None):
         p = progress(step_now, minutes_now)
         return config.lr * (config.final_lr_fraction + (1 - config.final_lr_fraction) * 0.5 * (1 + math.cos(math.pi * p)))
 
+    def gather(state):
+        """One rank's generator state -> every rank's (all_gather; the states travel on the backend's device)."""
+        if not distributed:
+            return [state]
+        states = [torch.empty_like(state, device=device) for _ in range(world)]
+        torch.distributed.all_gather(states, state.to(device))
+        return [s.cpu() for s in states]
+
     def save():
-        rng_states = [torch.get_rng_state()]       # dropout's generator, per rank, so a resume is exact
-        if distributed:
-            rng_states = [torch.empty_like(rng_states[0]) for _ in range(world)]
-            torch.distributed.all_gather(rng_states, torch.get_rng_state())
+        rng_states = gather(torch.get_rng_state())  # dropout's generator, per rank, so a resume is exact
+        cuda_rng = gather(torch.cuda.get_rng_state(device)) if device.type == "cuda" else None
         if not master:
             return
         tmp = ckpt_path.with_suffix(".tmp")
-        torch.save({"model": net.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
+        state = {name: t.detach().cpu() for name, t in net.state_dict().items()}   # loads on any machine
+        torch.save({"model": state, "optimizer": optimizer.state_dict(), "step": step,
                     "minutes": minutes_now(), "config": config_dict(config), "history": history,
-                    "torch_rng": rng_states}, tmp)
+                    "torch_rng": rng_states, **({"cuda_rng": cuda_rng} if cuda_rng else {})}, tmp)
         os.replace(tmp, ckpt_path)
 
     t_start = time.time()
@@ -317,13 +355,15 @@ def main(argv=None):
     for x, emp, k in loader:
         done = progress(step, minutes_now()) >= 1.0
         if distributed:   # every rank stops at the same step
-            flag = torch.tensor([1.0 if done else 0.0])
+            flag = torch.tensor([1.0 if done else 0.0], device=device)   # nccl reduces GPU tensors only
             torch.distributed.all_reduce(flag)
             done = flag.item() > 0
         if done:
             break
         for g in optimizer.param_groups:
             g["lr"] = lr_at(step, minutes_now())
+        x, k = x.to(device, non_blocking=True), k.to(device, non_blocking=True)
+        emp = None if emp is None else emp.to(device, non_blocking=True)
         out = model(x, emp)
         loss, parts = loss_fn(out, k, config.group_weight, config.lead_weight)
         optimizer.zero_grad(set_to_none=True)
@@ -347,7 +387,7 @@ def main(argv=None):
             save()
         quarter = int(progress(step, minutes_now()) * 4) if config.keep_quarters else 0
         if config.keep_quarters and distributed:   # one decision for all ranks: save() gathers from every one
-            q = torch.tensor([float(quarter)])
+            q = torch.tensor([float(quarter)], device=device)
             torch.distributed.all_reduce(q, op=torch.distributed.ReduceOp.MAX)
             quarter = int(q.item())
         if config.keep_quarters and 1 <= quarter <= 3 and quarter not in quarters_kept:
