@@ -14,7 +14,7 @@
 #    the 1,095 unlabelled ones and 1,024 generated ones.
 # 5. fit_real.py compare: every head-fitting method under nested, repeated, stratified 5-fold cross-validation,
 #    each also against the same method on step 1's network (--against, same folds: MODEL_CARD.md's tables).
-# 6. fit_real.py ship: the procedure chosen by CV, fitted on all 100, written over model/ecg12net-1.kmodel with its
+# 6. ship.py: the procedure chosen by CV, fitted on all 100, written over model/ecg12net-1.kmodel with its
 #    K+ distribution, flags, manifest and golden vectors; then evaluate.py.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -37,5 +37,5 @@ fi
 /usr/bin/python3 model/real_features.py --weights="$ed_network"
 /usr/bin/python3 model/fit_real.py compare --weights="$ed_network" --out=build/model/fit-real \
   --against=build/model/fit-real-generated-only/oof.pkl
-/usr/bin/python3 model/fit_real.py ship --weights="$ed_network" --out=model --name=ecg12net-1
+/usr/bin/python3 model/ship.py --weights="$ed_network" --out=model --name=ecg12net-1
 /usr/bin/python3 model/evaluate.py --out=build/model/eval

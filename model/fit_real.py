@@ -7,10 +7,10 @@ Heads fitted on the 100 labelled real ECGs, over the frozen features of the netw
         epochs) is made inside each outer training fold by an inner 4-fold CV on the group log-loss, so every
         number on the 100 comes from a model that never saw that ECG
         -> results.md (the tables of MODEL_CARD.md), results.json, reliability.png
-    /usr/bin/python3 model/fit_real.py ship [--out=model] [--name=ecg12net-1]
-        the same inner CV on all 100 chooses the configuration; fitted on all 100; written as a .kmodel with the
-        K+ distribution (model/kdist.py) in its header; its sha256, golden vectors and the population check on
-        the 1,095 unlabelled ECGs
+    /usr/bin/python3 model/ship.py [--out=model] [--name=ecg12net-1]
+        the shipped procedure (SHIPPED): the same inner CV on all 100 chooses the configuration; fitted on all 100;
+        written as a .kmodel with the K+ distribution (model/kdist.py) in its header; its sha256, golden vectors
+        and the population check on the 1,095 unlabelled ECGs
 
 THE MODEL. Every method gives each ECG a location mu (mEq/L) = sum_l alpha_l (w_l . f_l + b_l), alpha the
 network's attention and f_l lead l's 864 features, and one logistic scale s: the interval-censored logistic
@@ -541,37 +541,36 @@ def load_all(weights, log=print):
     return feats, d, basis, gen, start
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("command", choices=["compare", "ship"])
+def weights_argument(ap):
     ap.add_argument("--weights", default=str(real_features.GENERATED_ONLY),
                     help="the network trained on generated data whose trunk and attention are kept "
                          "(default: the generated-only ecg12net-1, see model/build-shipped-model.sh)")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("command", choices=["compare"])
+    weights_argument(ap)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", default=None)
-    ap.add_argument("--name", default="ecg12net-1")
     ap.add_argument("--reuse", action="store_true", help="compare: report from the last run's saved outputs")
     ap.add_argument("--against", help="compare: another network's oof.pkl (same folds): paired differences")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     feats, d, basis, gen, start = load_all(Path(args.weights))
-    if args.command == "compare":
-        out = Path(args.out or evaluate.data.ROOT / "build" / "model" / "fit-real")
-        out.mkdir(parents=True, exist_ok=True)
-        saved = out / "oof.pkl"
-        if args.reuse and saved.exists():       # report again from the last run's out-of-fold outputs
-            oof, chosen = pickle.loads(saved.read_bytes())
-        else:
-            oof, chosen = cross_validate(d, basis, gen, start, args.repeats,
-                                         unl=(feats["unl_f"].astype(np.float64), feats["unl_alpha"].astype(np.float64)))
-            saved.write_bytes(pickle.dumps((oof, chosen)))
-        against = pickle.loads(Path(args.against).read_bytes())[0] if args.against else None
-        result = report_cv(d, oof, chosen, feats["val_k"][:, 0], out, args.repeats, against)
-        print(markdown(result))
-        print(f"wrote {out}/results.md, results.json, reliability.png")
-        return
-    import ship
-    ship.ship(args, feats, d, basis, gen, start)
+    out = Path(args.out or evaluate.data.ROOT / "build" / "model" / "fit-real")
+    out.mkdir(parents=True, exist_ok=True)
+    saved = out / "oof.pkl"
+    if args.reuse and saved.exists():       # report again from the last run's out-of-fold outputs
+        oof, chosen = pickle.loads(saved.read_bytes())
+    else:
+        oof, chosen = cross_validate(d, basis, gen, start, args.repeats,
+                                     unl=(feats["unl_f"].astype(np.float64), feats["unl_alpha"].astype(np.float64)))
+        saved.write_bytes(pickle.dumps((oof, chosen)))
+    against = pickle.loads(Path(args.against).read_bytes())[0] if args.against else None
+    result = report_cv(d, oof, chosen, feats["val_k"][:, 0], out, args.repeats, against)
+    print(markdown(result))
+    print(f"wrote {out}/results.md, results.json, reliability.png")
 
 
 if __name__ == "__main__":

@@ -2,20 +2,27 @@
 The shipped model from the procedure fit_real.py compares: the configuration chosen by the inner CV on all 100
 labelled ECGs, fitted on all 100, written as a .kmodel whose header carries the K+ distribution (model/kdist.py),
 with its sha256 manifest, golden vectors for the engine's parity tests, and the population check on the 1,095
-unlabelled ECGs. Run through `/usr/bin/python3 model/fit_real.py ship` (model/build-shipped-model.sh).
+unlabelled ECGs.
+
+    /usr/bin/python3 model/ship.py --weights=NETWORK.kmodel [--out=model] [--name=ecg12net-1]
+    (model/build-shipped-model.sh runs it after fit_real.py compare)
 """
+import argparse
 import dataclasses
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
-import evaluate
-import export
-import fit_real
-import kdist
-from model import ECG12Net, ModelConfig, fold_batchnorm
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import evaluate  # noqa: E402
+import export  # noqa: E402
+import fit_real  # noqa: E402
+import kdist  # noqa: E402
+from model import ECG12Net, ModelConfig, fold_batchnorm  # noqa: E402
 
 
 def distribution_header(scale, flags=None):
@@ -94,7 +101,7 @@ def ship(args, feats, d, basis, gen, start):
     pop = population_check(fitted, feats)
     training = dict(base_header.get("training", {}))
     training["real_heads"] = {
-        "procedure": "model/fit_real.py ship", "config": dataclasses.asdict(best),
+        "procedure": f"model/ship.py: fit_real's {fit_real.SHIPPED!r}", "config": dataclasses.asdict(best),
         "fitted_on": "the 100 labelled validation ECGs of shared/ecg/hmc (group labels), all of them",
         "trunk_and_attention_from": f"{base_header['name']} sha256 {export.sha256_of(args.weights)}",
         "inner_cv_log_loss": scores[best], "population_check": pop}
@@ -116,3 +123,17 @@ def ship(args, feats, d, basis, gen, start):
     print("population check on the unlabelled ECGs:", json.dumps(pop, indent=1))
     (evaluate.data.ROOT / "build" / "model").mkdir(parents=True, exist_ok=True)
     (evaluate.data.ROOT / "build" / "model" / "population-check.json").write_text(json.dumps(pop, indent=1))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    fit_real.weights_argument(ap)
+    ap.add_argument("--out", default=None, help="where the .kmodel goes (default: model/)")
+    ap.add_argument("--name", default="ecg12net-1")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    ship(args, *fit_real.load_all(Path(args.weights)))
+
+
+if __name__ == "__main__":
+    main()
