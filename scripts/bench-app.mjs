@@ -17,7 +17,7 @@
 //    it (PerformanceObserver 'longtask': tasks over 50 ms; none means every task was shorter).
 // 5. the site's download size: wasm + js + weights (bytes, and gzip -6 as a server would send them).
 // 2 and 4 run twice in the same run, with the analysis worker on 1 thread (page ?threads=1: kalium-worker.js)
-// and on 2 (?threads=2: kalium-worker-mt.js, what a cross-origin-isolated page with 2 cores gets by default);
+// and on 2 (?threads=2: kalium-worker-mt.js, what a cross-origin-isolated page with 4 or more cores gets by default);
 // each page says which one it got (body data-kalium-worker-threads) and a mismatch is an error.
 import fs from 'node:fs';
 import path from 'node:path';

@@ -125,17 +125,21 @@
   // ---- the analysis worker --------------------------------------------------------------------------------
   // Two builds of the worker: kalium-worker-mt.js runs the network on 2 threads (WebAssembly threads need a
   // cross-origin-isolated page, SharedArrayBuffer and 2 cores), kalium-worker.js on one. The page asks for the
-  // threaded one when it can; if it does not start (no threads after all, a failed load) the single-thread one
-  // takes over, and the files sent meanwhile go to it. ?threads=1 (or 2) in the page's URL chooses by hand.
+  // threaded one by default only with 4 or more cores: the page's own drawing needs a core too, and on a 2-core
+  // machine the app was slower with 2 network threads than with 1 (BENCHMARKS.md, "Two threads in the app's
+  // worker"). If the threaded one does not start (no threads after all, a failed load) the single-thread one takes
+  // over, and the files sent meanwhile go to it. ?threads=1 (or 2) in the page's URL chooses by hand.
+  const MT_DEFAULT_MIN_CORES = 4;  // cores from which the 2-thread worker is the default
   let worker = null;
   let workerThreads = 1;
   let workerFellBack = false;
   const filesBeforeReady = [];  // 'files' messages held until the worker is ready (a fallback worker gets them)
   function threadsWanted() {
     const asked = Number(new URLSearchParams(window.location.search).get('threads'));
-    const possible = window.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function' &&
-      (navigator.hardwareConcurrency || 1) >= 2 ? 2 : 1;
-    return asked >= 1 ? Math.min(asked, possible) : possible;
+    const cores = navigator.hardwareConcurrency || 1;
+    const possible = window.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function' && cores >= 2 ? 2 : 1;
+    const byDefault = cores >= MT_DEFAULT_MIN_CORES ? possible : 1;
+    return asked >= 1 ? Math.min(asked, possible) : byDefault;
   }
   function fallBackToOneThread(why) {
     if (workerFellBack || workerReady || workerThreads === 1) return false;

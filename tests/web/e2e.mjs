@@ -790,9 +790,11 @@ const THREAD_FILES = ['philips-xml/sierra_1_04_ad4d3d80-d165_1-04_orig.xml', 'ge
   'hl7-aecg/hl7_2003-12_Example_aECG.xml', 'scp-ecg/ecgtoolkit_Example.scp', 'dicom/ecgtoolkit_Example.dcm'];
 
 // The parsed results of THREAD_FILES analysed by a page opened at `query`, and the worker's thread count.
-async function resultsWithThreads(browser, baseUrl, query, routeFn) {
+async function resultsWithThreads(browser, baseUrl, query, routeFn, cores = 0) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   if (routeFn) await routeFn(context);
+  // a machine with `cores` cores, as the page sees it (the default worker depends on it)
+  if (cores) await context.addInitScript((n) => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => n }), cores);
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
@@ -809,11 +811,13 @@ async function resultsWithThreads(browser, baseUrl, query, routeFn) {
   return { ...out, problems };
 }
 
-test('the worker runs 2 threads on a cross-origin-isolated page and gives the numbers of the 1-thread worker', async ({ browser, baseUrl }) => {
-  const one = await resultsWithThreads(browser, baseUrl, '?threads=1');
-  const two = await resultsWithThreads(browser, baseUrl, '');
-  assert(two.isolated === true && two.threads === '2', `default page: isolated ${two.isolated}, worker threads ${two.threads} (expected 2)`);
-  assert(one.threads === '1', `?threads=1 page ran ${one.threads} threads`);
+test('the worker runs 2 threads on a cross-origin-isolated page with 4 cores and gives the numbers of the 1-thread worker', async ({ browser, baseUrl }) => {
+  const one = await resultsWithThreads(browser, baseUrl, '', null, 2);
+  const two = await resultsWithThreads(browser, baseUrl, '', null, 4);
+  assert(two.isolated === true && two.threads === '2', `default page, 4 cores: isolated ${two.isolated}, worker threads ${two.threads} (expected 2)`);
+  assert(one.threads === '1', `default page, 2 cores: ${one.threads} worker threads (expected 1: the drawing needs the other core)`);
+  const forced = await resultsWithThreads(browser, baseUrl, '?threads=2', null, 2);
+  assert(forced.threads === '2', `?threads=2 on 2 cores ran ${forced.threads} threads`);
   for (let i = 0; i < THREAD_FILES.length; i++) {
     const a = one.results[i], b = two.results[i];
     assert(a.file === b.file && !a.error && !b.error, `${a.file} / ${b.file}: ${a.error} ${b.error}`);
@@ -829,7 +833,7 @@ test('the worker runs 2 threads on a cross-origin-isolated page and gives the nu
 });
 
 test('when the 2-thread worker cannot load, the 1-thread worker takes over and the files are still analysed', async ({ browser, baseUrl }) => {
-  const broken = await resultsWithThreads(browser, baseUrl, '', (context) =>
+  const broken = await resultsWithThreads(browser, baseUrl, '?threads=2', (context) =>
     context.route(/kalium-worker-mt\.js/, (route) => route.fulfill({ status: 404, body: 'gone' })));
   assert(broken.threads === '1', `worker threads ${broken.threads} after the 2-thread worker failed (expected the fallback, 1)`);
   assert(broken.results.length === THREAD_FILES.length && broken.results.every((r) => !r.error && r.k_plus_display),
