@@ -78,18 +78,14 @@ def load_cache(weights, log=print):
     if path.exists():
         return dict(np.load(path))
     net, _ = export.load_weights(weights)
-    kc = data.core()
-    data.ensure_hmc_unpacked()
-    val = data.validation_set()
-    lay = np.stack([evaluate.shifted_layouts(kc.read(str(data.HMC_ECG_DIR / f"{h}.csv"))) for h, _ in val])
+    val, lay = real_features.validation_layouts()
     log(f"block inputs: {len(val)} ECGs x 4 layouts")
     h = block_inputs(net, lay.reshape(-1, 12, lay.shape[-1]))
     out = {"val_h": h.reshape((len(val), 4) + h.shape[1:]), "val_group": np.array([g for _, g in val]),
            "val_hash": np.array([h_ for h_, _ in val])}
-    batches = data.TrainingBatches(real_features.GENERATED_SEED, 64, 0.5, data.Backgrounds.load())
-    gx, gk = zip(*(batches[i] for i in range((N_GENERATED + 63) // 64)))
+    gx, gk = real_features.generated_examples(N_GENERATED)
     log(f"block inputs: {N_GENERATED} generated ECGs")
-    out.update(gen_h=block_inputs(net, np.concatenate(gx)[:N_GENERATED]), gen_k=np.concatenate(gk)[:N_GENERATED])
+    out.update(gen_h=block_inputs(net, gx), gen_k=gk)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, **out)
     return out
@@ -110,14 +106,14 @@ class Tail(torch.nn.Module):
             p.requires_grad_(False)
 
     def forward(self, h):
-        """h (B, 12, C, T) -> (mu (B,), lead_mu (B, 12), alpha (B, 12), f (B, 12, 864))"""
+        """h (B, 12, C, T) -> (mu (B,), lead_mu (B, 12), alpha (B, 12))"""
         b = h.shape[0]
         maps = self.block(h.reshape(b * 12, h.shape[2], h.shape[3]))
         f = maps.mean(dim=2).reshape(b, 12, -1)
         flat = f.reshape(b, -1, 1)
         alpha = torch.softmax(self.attention(flat).reshape(b, 12), dim=1)
         lead_mu = self.heads(flat).reshape(b, 12)
-        return (alpha * lead_mu).sum(1), lead_mu, alpha, f
+        return (alpha * lead_mu).sum(1), lead_mu, alpha
 
 
 def logistic_nll(mu, scale, k):
@@ -143,7 +139,7 @@ def train(net, h, groups, gen=None, seed=0):
     for _ in range(EPOCHS):
         gen_order = torch.randperm(len(gx), generator=rng) if gen is not None else None
         for j, idx in enumerate(torch.randperm(len(x), generator=rng).split(BATCH_ECGS)):
-            mu, lead_mu, _, _ = tail(x[idx])
+            mu, lead_mu, _ = tail(x[idx])
             s = tail.log_scale.exp()
             loss = fit_real.interval_nll(mu, s, g[idx]) + fit_real.LEAD_WEIGHT * fit_real.interval_nll(
                 lead_mu.reshape(-1), s, g[idx].repeat_interleave(12))
@@ -161,7 +157,7 @@ def train(net, h, groups, gen=None, seed=0):
 def outputs(tail, h):
     """fit_real.method_outputs for the held-out ECGs h (n, 4, 12, C, T)."""
     n = h.shape[0]
-    mu, lead_mu, _, _ = tail(torch.from_numpy(h.reshape((-1,) + h.shape[2:])))
+    mu, lead_mu, _ = tail(torch.from_numpy(h.reshape((-1,) + h.shape[2:])))
     mu, lead_mu = mu.double().numpy().reshape(n, 4), lead_mu.double().numpy().reshape(n, 4, 12)
     scale = float(tail.log_scale.exp())
     return {"mu": mu[:, 0], "mu4": mu.mean(1), "scale": np.full(n, scale),
@@ -182,15 +178,8 @@ def cross_validate(net, cache, repeats, methods=METHODS, log=print):
                 tail = train(net, cache["val_h"][tr], groups[tr], gen if "generated" in m else None, seed=10 * r + i)
                 per[i] = outputs(tail, cache["val_h"][te])
                 log(f"{m}: repeat {r} fold {i}")
-            oof[m].append({k: _assemble(folds, per, k) for k in per[0]})
+            oof[m].append(fit_real.out_of_fold(folds, per))
     return oof
-
-
-def _assemble(folds, per, key):
-    arr = np.zeros((len(folds),) + per[0][key].shape[1:])
-    for i, out in per.items():
-        arr[folds == i] = out[key]
-    return arr
 
 
 # ------------------------------------------------------------------------------------------------- report

@@ -275,9 +275,9 @@ SELECT = {"chosen per fold (interval methods with per-lead loss)":
 SHIPPED = "chosen per fold (interval methods with per-lead loss)"
 
 
-def procedure(name=None):
-    """The candidate configurations of a method or selection (default: the shipped procedure)."""
-    return {**METHODS, **SELECT}[name or SHIPPED]
+def procedure():
+    """The candidate configurations of the shipped procedure."""
+    return {**METHODS, **SELECT}[SHIPPED]
 
 
 def inner_choice(configs, d, basis, gen, start, seed):
@@ -345,14 +345,18 @@ def cross_validate(d, basis, gen, start, repeats, log=print, unl=None):
                     per["ensemble of the inner folds (chosen per fold)"][i] = method_outputs(average(models[best]), test, unl)
             log(f"repeat {r} fold {i}: chosen {chosen[-1]}")
         for name in names:
-            out = {}
-            for key in per[name][0]:
-                arr = np.zeros((len(d.groups),) + per[name][0][key].shape[1:])
-                for i in range(OUTER_FOLDS):
-                    arr[folds == i] = per[name][i][key]
-                out[key] = arr
-            oof[name].append(out)
+            oof[name].append(out_of_fold(folds, per[name]))
     return oof, chosen
+
+
+def out_of_fold(folds, per_fold):
+    """{fold: {key: outputs of that fold's test ECGs}} -> {key: outputs of every ECG, in ECG order}."""
+    first = per_fold[0]
+    out = {key: np.zeros((len(folds),) + first[key].shape[1:]) for key in first}
+    for i, outputs in per_fold.items():
+        for key, value in outputs.items():
+            out[key][folds == i] = value
+    return out
 
 
 def _metric_row(truth, mus, probs_list, scales, preds=None):

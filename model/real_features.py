@@ -55,10 +55,8 @@ def cache_path(weights):
     return data.ROOT / "build" / "model" / "features" / f"{export.sha256_of(weights)[:12]}.npz"
 
 
-def compute(weights, n_generated=1024, log=print):
-    torch.set_num_threads(max(torch.get_num_threads(), os.cpu_count() or 1))
-    data.sim.tune_malloc()     # torch's feature maps too: without it, page faults took most of the time here
-    net, _ = export.load_weights(weights)
+def validation_layouts():
+    """The 100 labelled validation ECGs: ([(hash, group)], their four window layouts (100, 4, 12, 1250) mV)."""
     kc = data.core()
     data.ensure_hmc_unpacked()
     val = data.validation_set()
@@ -67,7 +65,21 @@ def compute(weights, n_generated=1024, log=print):
         lay = evaluate.shifted_layouts(kc.read(str(data.HMC_ECG_DIR / f"{h}.csv")))
         assert lay is not None, f"validation ECG {h} is shorter than 10 s"
         layouts.append(lay)
-    lay = np.stack(layouts)
+    return val, np.stack(layouts)
+
+
+def generated_examples(n):
+    """The first n generated ECGs of GENERATED_SEED (half simulated, half imposed): (x (n, 12, 1250), k_true (n,))."""
+    batches = data.TrainingBatches(GENERATED_SEED, 64, 0.5, data.Backgrounds.load())
+    gx, gk = zip(*(batches[i] for i in range((n + 63) // 64)))
+    return np.concatenate(gx)[:n], np.concatenate(gk)[:n]
+
+
+def compute(weights, n_generated=1024, log=print):
+    torch.set_num_threads(max(torch.get_num_threads(), os.cpu_count() or 1))
+    data.sim.tune_malloc()     # torch's feature maps too: without it, page faults took most of the time here
+    net, _ = export.load_weights(weights)
+    val, lay = validation_layouts()
     log(f"validation: {len(val)} ECGs x 4 layouts")
     f, a, k = lead_features(net, lay.reshape(-1, 12, lay.shape[-1]))
     out = {"val_f": f.reshape(len(val), 4, 12, -1), "val_alpha": a.reshape(len(val), 4, 12),
@@ -87,15 +99,10 @@ def compute(weights, n_generated=1024, log=print):
     out.update(unl_f=f, unl_alpha=a, unl_k=k, unl_hash=np.array(names))
 
     if n_generated:
-        batches = data.TrainingBatches(GENERATED_SEED, 64, 0.5, data.Backgrounds.load())
-        gx, gk = [], []
-        for i in range((n_generated + 63) // 64):
-            x, k_true = batches[i]
-            gx.append(x)
-            gk.append(k_true)
+        gx, gk = generated_examples(n_generated)
         log(f"generated: {n_generated} ECGs")
-        f, a, _ = lead_features(net, np.concatenate(gx)[:n_generated])
-        out.update(gen_f=f, gen_alpha=a, gen_k_true=np.concatenate(gk)[:n_generated])
+        f, a, _ = lead_features(net, gx)
+        out.update(gen_f=f, gen_alpha=a, gen_k_true=gk)
     return out
 
 

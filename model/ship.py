@@ -22,7 +22,7 @@ import evaluate  # noqa: E402
 import export  # noqa: E402
 import fit_real  # noqa: E402
 import kdist  # noqa: E402
-from model import ECG12Net, ModelConfig, fold_batchnorm  # noqa: E402
+from model import ECG12Net, fold_batchnorm  # noqa: E402
 
 
 def distribution_header(scale, flags=None):

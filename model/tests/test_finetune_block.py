@@ -24,7 +24,7 @@ def test_the_tail_on_the_cached_block_input_is_the_network():
     x = np.random.default_rng(0).standard_normal((3, 12, 1250)).astype(np.float32) * 0.3
     h = FB.block_inputs(net, x)
     with torch.no_grad():
-        mu, lead_mu, alpha, _ = FB.Tail(net)(torch.from_numpy(h))
+        mu, lead_mu, alpha = FB.Tail(net)(torch.from_numpy(h))
         out = net(torch.from_numpy(x))
     assert np.allclose(mu.numpy(), out["k"].numpy(), atol=1e-5)
     assert np.allclose(lead_mu.numpy(), out["lead_k"].numpy(), atol=1e-5)
