@@ -239,13 +239,9 @@ def score(paths, out, *, model_path=None, precision="f32", scheduler="local", sc
                 except ModelLoadError as e:
                     raise RunAborted(str(e)) from None
                 except KilledWorker as e:  # recomputed after its result was lost, and the worker died again
-                    error = e
+                    status, error = "error", e
                 except Exception as e:  # the gather failed: the worker holding it died or could not be reached
                     status = f"lost ({e!r})"
-                else:
-                    status = "finished"
-                if error is not None:
-                    status = "error"
             elif status == "error":
                 error = future.exception()
             if rows is not None:
