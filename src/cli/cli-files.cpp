@@ -1,6 +1,7 @@
 // cli/cli-files.cpp: see cli-files.h.
 #include "cli-files.h"
 
+#include "core/measurement-fields.h"
 #include "nn/prediction-json.h"
 
 #include <cerrno>
@@ -28,14 +29,7 @@ nlohmann::ordered_json cli_measurements_json(const kalium::ecg_measurements &m) 
     auto put = [&](const char *key, const std::optional<double> &v) {
         if (v && std::isfinite(*v)) j[key] = *v;
     };
-    put("hr_bpm", m.hr_bpm);
-    put("pr_ms", m.pr_ms);
-    put("qrs_ms", m.qrs_ms);
-    put("qt_ms", m.qt_ms);
-    put("qtc_ms", m.qtc_ms);
-    put("p_axis_deg", m.p_axis_deg);
-    put("qrs_axis_deg", m.qrs_axis_deg);
-    put("t_axis_deg", m.t_axis_deg);
+    for (const kalium::ecg_measurement_field &f : kalium::k_ecg_measurement_fields) put(f.key, m.*f.value);
     return j;
 }
 

@@ -10,6 +10,7 @@
 // measured gives {file, error, error_code}; the others are still processed and the exit status is 1 at the end.
 #include "cli-commands.h"
 #include "cli-files.h"
+#include "core/measurement-fields.h"
 
 #include <cmath>
 #include <cstdio>
@@ -24,14 +25,7 @@ nlohmann::ordered_json number_or_null(const std::optional<double> &v) {
 }
 
 void put_values(nlohmann::ordered_json &j, const kalium::ecg_measurements &m) {
-    j["hr_bpm"] = number_or_null(m.hr_bpm);
-    j["pr_ms"] = number_or_null(m.pr_ms);
-    j["qrs_ms"] = number_or_null(m.qrs_ms);
-    j["qt_ms"] = number_or_null(m.qt_ms);
-    j["qtc_ms"] = number_or_null(m.qtc_ms);
-    j["p_axis_deg"] = number_or_null(m.p_axis_deg);
-    j["qrs_axis_deg"] = number_or_null(m.qrs_axis_deg);
-    j["t_axis_deg"] = number_or_null(m.t_axis_deg);
+    for (const kalium::ecg_measurement_field &f : kalium::k_ecg_measurement_fields) j[f.key] = number_or_null(m.*f.value);
 }
 
 nlohmann::ordered_json measure_json(const std::string &file, const kalium::ecg_record &record, const kalium::ecg_analysis &a) {

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "core/measurement-fields.h"
 #include "ecg/files.h"
 #include "kalium.h"
 #include "nn/predict-file.h"
@@ -46,14 +47,7 @@ py::object optional_number(const std::optional<double> &value) {
 
 py::dict measurements_dict(const ecg_measurements &m) {
     py::dict d;
-    d["hr_bpm"] = optional_number(m.hr_bpm);
-    d["pr_ms"] = optional_number(m.pr_ms);
-    d["qrs_ms"] = optional_number(m.qrs_ms);
-    d["qt_ms"] = optional_number(m.qt_ms);
-    d["qtc_ms"] = optional_number(m.qtc_ms);
-    d["p_axis_deg"] = optional_number(m.p_axis_deg);
-    d["qrs_axis_deg"] = optional_number(m.qrs_axis_deg);
-    d["t_axis_deg"] = optional_number(m.t_axis_deg);
+    for (const ecg_measurement_field &f : k_ecg_measurement_fields) d[f.key] = optional_number(m.*f.value);
     return d;
 }
 

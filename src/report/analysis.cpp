@@ -1,6 +1,7 @@
 // report/analysis.cpp: see analysis.h. Moved here from the worker so that `kalium report` makes its PDF from
 // exactly what the browser app receives.
 #include "analysis.h"
+#include "core/measurement-fields.h"
 #include "nn/prediction-json.h"
 
 #include <algorithm>
@@ -24,14 +25,7 @@ nlohmann::ordered_json measurements_json(const ecg_measurements &m) {
     auto put = [&](const char *key, const std::optional<double> &v) {
         j[key] = v && std::isfinite(*v) ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
     };
-    put("hr_bpm", m.hr_bpm);
-    put("pr_ms", m.pr_ms);
-    put("qrs_ms", m.qrs_ms);
-    put("qt_ms", m.qt_ms);
-    put("qtc_ms", m.qtc_ms);
-    put("p_axis_deg", m.p_axis_deg);
-    put("qrs_axis_deg", m.qrs_axis_deg);
-    put("t_axis_deg", m.t_axis_deg);
+    for (const ecg_measurement_field &f : k_ecg_measurement_fields) put(f.key, m.*f.value);
     return j;
 }
 
