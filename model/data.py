@@ -105,11 +105,15 @@ def read_prepared(path):
 class Backgrounds:
     """Real 12-lead, 10 s, 500 Hz ECGs in microvolts (n, 12, 5000), read by the core."""
 
-    def __init__(self, signals_uv, names, k_estimate=None):
+    def __init__(self, signals_uv, names, k_estimate=None, atrial_fibrillation=None):
         self.signals_uv = signals_uv
         self.names = names
         # each background's own K+, as estimated before any imposition (background_k); None: unknown
         self.k_estimate = k_estimate if k_estimate is not None else load_background_k(names)
+        # the backgrounds in atrial fibrillation or flutter (their rhythm label): an "af" sign is shown by
+        # drawing one of them, since fibrillation cannot be imposed on a record in sinus rhythm
+        af_names = atrial_fibrillation if atrial_fibrillation is not None else rhythm_names(AF_RHYTHMS)
+        self.af_indices = [i for i, n in enumerate(names) if n in af_names]
         self._delineations = {}
 
     def __len__(self):
@@ -120,6 +124,24 @@ class Backgrounds:
         if i not in self._delineations:
             self._delineations[i] = delineate(self.signals_uv[i])
         return self._delineations[i]
+
+    def pick(self, rng, signs):
+        """The background a patient with these signs (ed_signs.sample_signs) is imposed on: an AF background for
+        the "af" sign; for visible hypokalemia the faster of two draws (KILDEGAARD: the heart rate rises as K+
+        falls; a real record's rate cannot be raised without record that is not there); else any."""
+        if signs.get("af") and self.af_indices:
+            return int(self.af_indices[int(rng.integers(len(self.af_indices)))])
+        i = int(rng.integers(len(self)))
+        if signs.get("hypo_visible"):
+            j = int(rng.integers(len(self)))
+            if self.hr_bpm(j) > self.hr_bpm(i):
+                i = j
+        return i
+
+    def hr_bpm(self, i):
+        """Background i's measured heart rate (0 when it cannot be delineated)."""
+        d = self.delineation(i)
+        return float(d["hr_bpm"]) if d is not None and d["hr_bpm"] else 0.0
 
     def k_ref(self, i, rng):
         """The K+ a use of background i starts from: its own estimate (BACKGROUND_K_FILE) with a spread of
@@ -160,6 +182,20 @@ class Backgrounds:
                         names.append(p.name)
         assert not excluded.intersection(names), "a validation ECG got into the backgrounds"
         return cls(np.stack(signals), names)
+
+
+# Rhythm labels of the unlabelled ECGs (the arrhythmia competition's, no K+): which backgrounds are in atrial
+# fibrillation or flutter.
+ARRHYTHMIA_LABELS = HMC_LABELS_DIR / "arrhythmia.csv"
+AF_RHYTHMS = ("LABEL[Atrial fibrillation]", "LABEL[Atrial flutter (Typical/atypical)]")
+
+
+def rhythm_names(columns, path=ARRHYTHMIA_LABELS):
+    """The hashes labelled with any of these rhythm columns (an empty set when the label file is missing)."""
+    if not Path(path).exists():
+        return set()
+    with open(path, newline="") as f:
+        return {row["hash_id"] for row in csv.DictReader(f) if any(row.get(c) == "1" for c in columns)}
 
 
 # WHAT K+ EACH BACKGROUND HAS. Unknown, so estimated: by the generated-only network (never fitted on any
@@ -350,7 +386,7 @@ def impose_k(x_uv, k_target, k_ref, patient, signs=None, fs_hz=FS_HZ, delineatio
     k_target) the visible signs this patient shows: their responsiveness (ed_signs.responsiveness) and their
     targets: QRS width, PR, heart rate (bradycardia), QTc added, P flattening. Atrial fibrillation and the faster
     heart rate of hypokalemia are not imposed on a real ECG (they would need atrial activity or record that is not
-    there); the simulated half of the data has them.
+    there): Backgrounds.pick draws a background that shows them, and the simulated half of the data has them.
 
     The changes are made on the record's smooth part (below SMOOTH_CUTOFF_HZ): the recorded noise above it stays
     as it was, not scaled with the T wave nor moved by the time warp, and the result is requantised to the
@@ -549,8 +585,10 @@ class TrainingBatches:
     1 - real_fraction) or a real background with K+ imposed; K+ is drawn by simulate.sample_k (the 5 groups
     equally often, 1.5-8.0). Both go through the core's prepare_input (baseline removal, Philips windows)."""
 
-    def __init__(self, seed, batch_size, real_fraction=0.5, backgrounds=None, amplitude_jitter=0.15, emp=False):
+    def __init__(self, seed, batch_size, real_fraction=0.5, backgrounds=None, amplitude_jitter=0.15, emp=False,
+                 sign_matched=False):
         self.seed, self.batch_size, self.real_fraction = seed, batch_size, real_fraction
+        self.sign_matched = sign_matched    # Backgrounds.pick; False: any background (the data of steps 1-1c)
         self.backgrounds = backgrounds
         self.amplitude_jitter = amplitude_jitter
         self.emp = emp
@@ -560,7 +598,8 @@ class TrainingBatches:
     def example(self, rng, k):
         """One prepared (12, 1250) mV input for K+ = k, and with emp=True its (8,) measured EMPs (else None).
         The patient shows the visible signs of an emergency patient at this K+ (ed_signs.sample_signs). A real
-        background is used only when every one of its beats was changed (up to 4 draws; then a simulated ECG),
+        background (with sign_matched, one showing the patient's AF or faster rate: Backgrounds.pick) is used only
+        when every one of its beats was changed (up to 4 draws; then a simulated ECG),
         so no label is attached to a trace it does not describe. The EMPs are measured on the whole 10 s record,
         as the app measures a dropped file; measuring draws no random numbers."""
         kc = core()
@@ -568,7 +607,8 @@ class TrainingBatches:
         x = None
         if rng.random() < self.real_fraction:
             for _ in range(4):
-                i = int(rng.integers(len(self.backgrounds)))
+                i = (self.backgrounds.pick(rng, signs) if self.sign_matched
+                     else int(rng.integers(len(self.backgrounds))))
                 patient = sim.sample_patient(rng)
                 imposed = impose_k(self.backgrounds.signals_uv[i], k, self.backgrounds.k_ref(i, rng), patient,
                                    signs=signs, delineation=self.backgrounds.delineation(i))

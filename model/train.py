@@ -68,6 +68,8 @@ class TrainConfig:
     data_batches: int = 0                   # > 0: cycle over this many fixed batches (a finite set); 0: always new
     background_limit: int = 0               # use only the first N backgrounds (0: all 1,095); for tests
     include_sample_backgrounds: bool = True # also the 12-lead records of ../shared/ecg/samples
+    sign_matched_backgrounds: bool = False  # AF and visible hypokalemia draw a background showing them
+                                            # (data.Backgrounds.pick); False: any background, as steps 1-1c
     workers: int = 1                        # data-generating processes per training process
     threads: int = 0                        # torch threads (0: the machine's cores / processes)
     eval_every: int = 200                   # steps between synthetic held-out evaluations
@@ -181,7 +183,7 @@ def evaluation_set(config, backgrounds):
     """The synthetic held-out set: generated with seed + 1000, never used for a gradient step.
     -> (x, emp or None, k) tensors."""
     gen = data.TrainingBatches(config.seed + 1000, config.eval_size, config.real_fraction, backgrounds,
-                               emp=config.model.emp_features > 0)
+                               emp=config.model.emp_features > 0, sign_matched=config.sign_matched_backgrounds)
     return tuple(None if a is None else torch.from_numpy(a) for a in gen.with_emp_slot(0))
 
 
@@ -299,7 +301,7 @@ def main(argv=None):
     if master and backgrounds is not None:
         print(f"{len(backgrounds)} real backgrounds (validation ECGs excluded)", flush=True)
     batches = data.TrainingBatches(config.seed, config.batch_size, config.real_fraction, backgrounds,
-                                   emp=config.model.emp_features > 0)
+                                   emp=config.model.emp_features > 0, sign_matched=config.sign_matched_backgrounds)
     remaining = max(0, config.max_steps - step)
     if config.session_steps:
         remaining = min(remaining, config.session_steps)

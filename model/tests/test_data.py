@@ -262,3 +262,25 @@ def test_each_background_starts_from_its_own_k(backgrounds):
     rng = np.random.default_rng(0)
     lo, hi = int(np.nanargmin(backgrounds.k_estimate)), int(np.nanargmax(backgrounds.k_estimate))
     assert np.mean([backgrounds.k_ref(lo, rng) for _ in range(200)]) < np.mean([backgrounds.k_ref(hi, rng) for _ in range(200)]) - 0.5
+
+
+def test_signs_a_real_record_cannot_be_given_pick_a_background_that_shows_them(backgrounds):
+    # the rhythm labels name AF/flutter backgrounds among those loaded, and the "af" sign always draws one
+    assert len(backgrounds.af_indices) >= 20
+    af = set(backgrounds.af_indices)
+    rng = np.random.default_rng(0)
+    assert all(backgrounds.pick(rng, {"band": "severe_hyper", "af": True}) in af for _ in range(50))
+    # an AF background has no regular P wave before each QRS: the core finds none, or an irregular rhythm
+    irregular = 0
+    for i in list(af)[:10]:
+        d = backgrounds.delineation(i)
+        if d is None or d["pr_ms"] is None:
+            irregular += 1
+            continue
+        rr = np.diff([b["qrs_on"] for b in d["beats"]])
+        irregular += np.std(rr) / np.mean(rr) > 0.08
+    assert irregular >= 7
+    # visible hypokalemia draws faster backgrounds than a patient without signs (the faster of two draws)
+    hypo = [backgrounds.hr_bpm(backgrounds.pick(rng, {"band": "hypo", "hypo_visible": True})) for _ in range(150)]
+    plain = [backgrounds.hr_bpm(backgrounds.pick(rng, {"band": "hypo"})) for _ in range(150)]
+    assert np.mean(hypo) > np.mean(plain) + 4.0
