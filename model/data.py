@@ -105,14 +105,14 @@ def read_prepared(path):
 class Backgrounds:
     """Real 12-lead, 10 s, 500 Hz ECGs in microvolts (n, 12, 5000), read by the core."""
 
-    def __init__(self, signals_uv, names, k_estimate=None, atrial_fibrillation=None):
+    def __init__(self, signals_uv, names, k_estimate=None):
         self.signals_uv = signals_uv
         self.names = names
         # each background's own K+, as estimated before any imposition (background_k); None: unknown
         self.k_estimate = k_estimate if k_estimate is not None else load_background_k(names)
         # the backgrounds in atrial fibrillation or flutter (their rhythm label): an "af" sign is shown by
         # drawing one of them, since fibrillation cannot be imposed on a record in sinus rhythm
-        af_names = atrial_fibrillation if atrial_fibrillation is not None else rhythm_names(AF_RHYTHMS)
+        af_names = rhythm_names(AF_RHYTHMS)
         self.af_indices = [i for i, n in enumerate(names) if n in af_names]
         self._delineations = {}
 
